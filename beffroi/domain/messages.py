@@ -1,0 +1,109 @@
+"""Typed messages that cross processes on the bus, and their subjects.
+
+Every bus message body is MessagePack of one of the Structs below; nothing is pickled.
+Subjects are partitioned by tenant (and site for readings/events) so consumers can scale out.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+import msgspec
+
+from beffroi.domain.alarms import Alarm
+from beffroi.domain.observations import Event, ReadingBatch
+from beffroi.domain.records import AuditEntry, DeadLetter
+
+SUBJECT_ROOT = "beffroi"
+
+
+class AlarmChangeKind(StrEnum):
+    """What happened to an alarm."""
+
+    RAISED = "raised"
+    RETRIGGERED = "retriggered"
+    RETURNED_TO_NORMAL = "returned_to_normal"
+    ACKNOWLEDGED = "acknowledged"
+    SHELVED = "shelved"
+    UNSHELVED = "unshelved"
+    SUPPRESSED = "suppressed"
+    OUT_OF_SERVICE = "out_of_service"
+    RETURNED_TO_SERVICE = "returned_to_service"
+    CLEARED = "cleared"
+
+
+class AlarmChange(msgspec.Struct, frozen=True):
+    """An alarm after a transition, with what the transition was and who caused it."""
+
+    change: AlarmChangeKind
+    alarm: Alarm
+    actor: str = "engine"
+
+
+class DeadLetterMessage(msgspec.Struct, frozen=True):
+    """A rejected input travelling to the recorder."""
+
+    dead_letter: DeadLetter
+
+
+class AuditMessage(msgspec.Struct, frozen=True):
+    """An audit entry travelling to the recorder."""
+
+    entry: AuditEntry
+
+
+def _token(part: str) -> str:
+    """Subject tokens may not contain '.', '*', '>' or whitespace."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in part) or "_"
+
+
+def readings_subject(tenant_id: str, site_id: str | None) -> str:
+    """Subject of reading batches for one tenant and site."""
+    return f"{SUBJECT_ROOT}.readings.{_token(tenant_id)}.{_token(site_id or '_')}"
+
+
+def events_subject(tenant_id: str, site_id: str | None) -> str:
+    """Subject of events for one tenant and site."""
+    return f"{SUBJECT_ROOT}.events.{_token(tenant_id)}.{_token(site_id or '_')}"
+
+
+def alarms_subject(tenant_id: str) -> str:
+    """Subject of alarm changes for one tenant."""
+    return f"{SUBJECT_ROOT}.alarms.{_token(tenant_id)}"
+
+
+def dead_letters_subject() -> str:
+    """Subject of dead letters (the tenant may be unknown)."""
+    return f"{SUBJECT_ROOT}.deadletters"
+
+
+def audit_subject(tenant_id: str) -> str:
+    """Subject of audit entries for one tenant."""
+    return f"{SUBJECT_ROOT}.audit.{_token(tenant_id)}"
+
+
+ALL_READINGS = f"{SUBJECT_ROOT}.readings.>"
+ALL_EVENTS = f"{SUBJECT_ROOT}.events.>"
+ALL_ALARMS = f"{SUBJECT_ROOT}.alarms.>"
+ALL_AUDIT = f"{SUBJECT_ROOT}.audit.>"
+
+Message = ReadingBatch | Event | AlarmChange | DeadLetterMessage | AuditMessage
+M = TypeVar("M", ReadingBatch, Event, AlarmChange, DeadLetterMessage, AuditMessage)
+
+_encoder = msgspec.msgpack.Encoder()
+_decoders: dict[type[msgspec.Struct], msgspec.msgpack.Decoder[Any]] = {}
+
+
+def encode(message: Message) -> bytes:
+    """MessagePack bytes of a bus message."""
+    return _encoder.encode(message)
+
+
+def decode(data: bytes, kind: type[M]) -> M:
+    """The typed message of `kind` from MessagePack bytes; raises msgspec.ValidationError on a mismatch."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = msgspec.msgpack.Decoder(kind)
+        _decoders[kind] = decoder
+    return cast(M, decoder.decode(data))
