@@ -87,3 +87,36 @@ class Device(msgspec.Struct, frozen=True):
     metrics: list[str]
     zone_id: str | None = None
     model: str = ""
+
+
+class DeviceProfile(msgspec.Struct, frozen=True):
+    """How a kind of device reports: its numeric metrics, the event types it may send, its usual interval."""
+
+    metrics: tuple[str, ...]
+    events: tuple[str, ...]
+    interval_s: float
+    battery: bool
+
+
+DEVICE_PROFILES: dict[DeviceKind, DeviceProfile] = {
+    DeviceKind.PEOPLE_COUNTER: DeviceProfile(
+        ("count_in", "count_out", "occupancy", "occupancy_ratio"), (), 10.0, False
+    ),
+    DeviceKind.TURNSTILE: DeviceProfile(("passages", "denied"), ("access_denied",), 10.0, False),
+    DeviceKind.ACCESS_CONTROL: DeviceProfile(
+        ("door_open",), ("door_forced", "door_held_open", "access_denied"), 30.0, False
+    ),
+    DeviceKind.INTRUSION_PIR: DeviceProfile(("motion", "battery_pct"), ("tamper",), 60.0, True),
+    DeviceKind.PERIMETER_FENCE: DeviceProfile(("vibration_g",), ("tamper",), 30.0, False),
+    DeviceKind.SMOKE_HEAT: DeviceProfile(
+        ("smoke_obscuration_pct_m", "temperature_c", "battery_pct"), ("fire_panel_alarm",), 60.0, True
+    ),
+    DeviceKind.AIR_QUALITY: DeviceProfile(("pm2_5_ug_m3", "pm10_ug_m3", "no2_ug_m3", "co2_ppm"), (), 60.0, False),
+    DeviceKind.NOISE_LEVEL: DeviceProfile(("laeq_db", "lamax_db"), (), 30.0, False),
+    DeviceKind.TEMPERATURE: DeviceProfile(("temperature_c", "humidity_pct"), (), 60.0, True),
+    DeviceKind.PANIC_BUTTON: DeviceProfile(("pressed", "battery_pct"), (), 300.0, True),
+    DeviceKind.CAMERA: DeviceProfile(("online", "fps", "people_count"), ("tamper",), 30.0, False),
+    DeviceKind.GPS_TRACKER: DeviceProfile(("speed_m_s", "battery_pct"), (), 15.0, True),
+    DeviceKind.DRONE_DETECTOR: DeviceProfile(("drones_detected", "rf_activity_dbm"), ("drone_detected",), 20.0, False),
+}
+"""The default profile of each device kind; a scenario may override a device's interval."""

@@ -1,0 +1,1 @@
+"""The event bus: one protocol (`beffroi.bus.base.Bus`), one file per backend, chosen by `kind`."""

@@ -1,0 +1,89 @@
+"""The Bus protocol every backend implements, and the registry that picks a backend by `kind`.
+
+Delivery is at-least-once with explicit acknowledgement: a handler that returns normally acks the message;
+a handler that raises naks it and the bus redelivers it (after `redeliver_delay_s`) up to `max_deliver`
+times, after which the message is terminated and logged. Consumers are durable: a consumer that
+restarts under the same `durable` name resumes where it stopped, and every durable name receives every message
+of its subject filter once (several processes sharing one durable name share the work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class BusMessage:
+    """One message as a handler receives it."""
+
+    subject: str
+    data: bytes
+    msg_id: str | None = None
+    delivery_count: int = 1
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[BusMessage], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """How a durable consumer fetches and redelivers."""
+
+    batch: int = 256
+    max_deliver: int = 5
+    ack_wait_s: float = 30.0
+    redeliver_delay_s: float = 0.5
+    max_in_flight: int = 1024
+
+
+class Subscription(Protocol):
+    """A running consumer; `stop` stops fetching and waits for the handler in progress."""
+
+    async def stop(self) -> None: ...
+
+
+class Bus(Protocol):
+    """Publish typed messages (as bytes) to subjects; consume them through durable consumers."""
+
+    async def start(self) -> None:
+        """Connect and make sure streams exist. Must be called before publish/subscribe."""
+
+    async def close(self) -> None:
+        """Stop every subscription and disconnect."""
+
+    async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
+        """Publish one message; returns once the bus has it durably. Same `msg_id` twice is stored once."""
+
+    async def subscribe(
+        self,
+        subject_filter: str,
+        durable: str,
+        handler: Handler,
+        options: ConsumerOptions | None = None,
+    ) -> Subscription:
+        """Start a durable consumer on a subject filter (NATS wildcards `*` and `>` are supported)."""
+
+
+BusFactory = Callable[[str], Bus]
+"""Builds a backend from its URL (e.g. `nats://127.0.0.1:4222`, `inprocess://`)."""
+
+_BACKENDS: dict[str, BusFactory] = {}
+
+
+def register_backend(kind: str, factory: BusFactory) -> None:
+    """Make a backend available under `kind` (done by each backend module at import)."""
+    _BACKENDS[kind] = factory
+
+
+def create_bus(kind: str, url: str) -> Bus:
+    """The backend registered under `kind`, built from `url`."""
+    from beffroi.bus import backends  # noqa: F401  (registers the shipped backends)
+
+    try:
+        factory = _BACKENDS[kind]
+    except KeyError:
+        raise KeyError(f"unknown bus kind {kind!r}; known: {sorted(_BACKENDS)}") from None
+    return factory(url)

@@ -1,0 +1,378 @@
+"""One configuration tree, read from a TOML file and the environment once at start-up.
+
+Every section forbids unknown keys, so a typo fails at start-up with its key path. Environment variables
+override the file: `BEFFROI_STORE__URL=postgresql+psycopg://…` sets `store.url` (double underscore between
+levels). Secrets are never in the file: they are read from the environment variable or file each names.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from beffroi.errors import ConfigError
+from beffroi.validation import describe_errors
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = PACKAGE_ROOT.parent / "scenarios" / "paris2024.json"
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(Section):
+    """Where a secret comes from: an environment variable, or a file (e.g. a Docker/Kubernetes secret)."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def read(self) -> str | None:
+        """The secret's value, or None when neither source is set or present."""
+        if self.env and os.environ.get(self.env):
+            return os.environ[self.env]
+        if self.file and self.file.exists():
+            return self.file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class StoreConfig(Section):
+    """The database. `sqlite:///PATH` (embedded) or `postgresql+psycopg://user@host/db` (production)."""
+
+    url: str = "sqlite:///beffroi.db"
+    password: SecretRef = SecretRef(env="BEFFROI_DB_PASSWORD")
+    batch_max_rows: Annotated[int, Field(ge=1, le=100_000)] = 10_000
+
+
+class BusConfig(Section):
+    """The event bus: `inprocess` (embedded) or `nats` (NATS JetStream)."""
+
+    kind: Literal["inprocess", "nats"] = "inprocess"
+    url: str = "inprocess://"
+    stream: str = "BEFFROI"
+    max_age_s: Annotated[float, Field(gt=0)] = 86_400.0
+    duplicate_window_s: Annotated[float, Field(gt=0)] = 120.0
+
+
+class MqttConfig(Section):
+    """The MQTT subscriber of the gateway."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    client_id: str = "beffroi-gateway"
+    topics: list[str] = ["beffroi/+/data/#"]
+    qos: Literal[0, 1] = 1
+    persistent_session: bool = True
+    username: str | None = None
+    password: SecretRef = SecretRef(env="BEFFROI_MQTT_PASSWORD")
+
+
+class HttpIngestConfig(Section):
+    """The HTTP endpoint of the gateway (POST /ingest/{tenant}). Senders present the ingest token."""
+
+    enabled: bool = True
+    token: SecretRef = SecretRef(env="BEFFROI_INGEST_TOKEN")
+
+
+class IngestConfig(Section):
+    """Validation and batching rules of the gateway."""
+
+    max_payload_bytes: Annotated[int, Field(ge=64, le=16 * 1024 * 1024)] = 64 * 1024
+    max_future_skew_s: Annotated[float, Field(ge=0)] = 300.0
+    max_age_s: Annotated[float, Field(gt=0)] = 7 * 86_400.0
+    dedupe_capacity: Annotated[int, Field(ge=1000)] = 500_000
+    batch_max_readings: Annotated[int, Field(ge=1, le=100_000)] = 2_000
+    batch_linger_ms: Annotated[float, Field(ge=0, le=1000)] = 5.0
+    decoder: str = "json-stream"
+
+
+class ThresholdRuleConfig(Section):
+    """An alarm when `metric` of devices of `device_kind` stays beyond a limit for `for_s` seconds.
+
+    Hysteresis: the alarm returns to normal only once the value is back past `clear_at`
+    (below it for an `above` rule, above it for a `below` rule).
+    """
+
+    name: str
+    metric: str
+    device_kind: str | None = None
+    above: float | None = None
+    below: float | None = None
+    clear_at: float | None = None
+    for_s: Annotated[float, Field(ge=0)] = 0.0
+    priority: Annotated[int, Field(ge=1, le=4)] = 3
+    alarm_type: str | None = None
+    message: str | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_direction(self) -> ThresholdRuleConfig:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("set exactly one of `above` or `below`")
+        if self.clear_at is not None:
+            if self.above is not None and self.clear_at > self.above:
+                raise ValueError("`clear_at` must not be above `above` (hysteresis goes down)")
+            if self.below is not None and self.clear_at < self.below:
+                raise ValueError("`clear_at` must not be below `below` (hysteresis goes up)")
+        return self
+
+
+class EventRuleConfig(Section):
+    """An alarm for every event of `event_type` (door forced, panic button, fire panel…)."""
+
+    event_type: str
+    priority: Annotated[int, Field(ge=1, le=4)] = 2
+    alarm_type: str | None = None
+    message: str | None = None
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+DEFAULT_THRESHOLD_RULES = [
+    ThresholdRuleConfig(
+        name="smoke",
+        device_kind="smoke_heat",
+        metric="smoke_obscuration_pct_m",
+        above=4.0,
+        clear_at=2.0,
+        for_s=0,
+        priority=1,
+        alarm_type="fire_alarm",
+        message="Smoke detected",
+    ),
+    ThresholdRuleConfig(
+        name="heat",
+        device_kind="smoke_heat",
+        metric="temperature_c",
+        above=58.0,
+        clear_at=50.0,
+        for_s=10,
+        priority=1,
+        alarm_type="fire_alarm",
+        message="Heat detector above 58 °C",
+    ),
+    ThresholdRuleConfig(
+        name="air_quality",
+        device_kind="air_quality",
+        metric="pm2_5_ug_m3",
+        above=75.0,
+        clear_at=50.0,
+        for_s=300,
+        priority=3,
+        message="PM2.5 above 75 µg/m³ for 5 min",
+    ),
+    ThresholdRuleConfig(
+        name="co2",
+        device_kind="air_quality",
+        metric="co2_ppm",
+        above=2500.0,
+        clear_at=1800.0,
+        for_s=120,
+        priority=3,
+        message="CO₂ above 2500 ppm",
+    ),
+    ThresholdRuleConfig(
+        name="noise",
+        device_kind="noise_level",
+        metric="laeq_db",
+        above=105.0,
+        clear_at=100.0,
+        for_s=60,
+        priority=4,
+        message="Noise above 105 dB(A) for 1 min",
+    ),
+    ThresholdRuleConfig(
+        name="heat_stress",
+        device_kind="temperature",
+        metric="temperature_c",
+        above=38.0,
+        clear_at=36.0,
+        for_s=600,
+        priority=3,
+        message="Temperature above 38 °C",
+    ),
+    ThresholdRuleConfig(
+        name="intrusion",
+        device_kind="intrusion_pir",
+        metric="motion",
+        above=0.5,
+        clear_at=0.5,
+        for_s=0,
+        priority=2,
+        alarm_type="intrusion",
+        message="Motion in a protected area",
+    ),
+    ThresholdRuleConfig(
+        name="fence",
+        device_kind="perimeter_fence",
+        metric="vibration_g",
+        above=1.5,
+        clear_at=0.5,
+        for_s=2,
+        priority=2,
+        alarm_type="fence_breach",
+        message="Fence disturbed",
+    ),
+    ThresholdRuleConfig(
+        name="panic",
+        device_kind="panic_button",
+        metric="pressed",
+        above=0.5,
+        clear_at=0.5,
+        for_s=0,
+        priority=1,
+        alarm_type="panic",
+        message="Panic button pressed",
+    ),
+    ThresholdRuleConfig(
+        name="gate_overcrowding",
+        device_kind="people_counter",
+        metric="occupancy_ratio",
+        above=0.9,
+        clear_at=0.8,
+        for_s=60,
+        priority=2,
+        alarm_type="overcrowding",
+        message="Zone above 90 % of capacity for 1 min",
+    ),
+    ThresholdRuleConfig(
+        name="battery",
+        metric="battery_pct",
+        below=15.0,
+        clear_at=20.0,
+        for_s=0,
+        priority=4,
+        alarm_type="battery_low",
+        message="Battery below 15 %",
+    ),
+]
+
+DEFAULT_EVENT_RULES = [
+    EventRuleConfig(event_type="door_forced", priority=2, message="Door forced"),
+    EventRuleConfig(event_type="door_held_open", priority=3, message="Door held open"),
+    EventRuleConfig(event_type="access_denied", priority=4, message="Access denied"),
+    EventRuleConfig(event_type="tamper", priority=2, message="Device tampered with"),
+    EventRuleConfig(event_type="drone_detected", priority=2, message="Drone detected"),
+    EventRuleConfig(event_type="fire_panel_alarm", priority=1, alarm_type="fire_alarm", message="Fire panel alarm"),
+]
+
+
+class EngineConfig(Section):
+    """The alarm engine. `clock = "data"` follows reading timestamps (for replays and accelerated sims)."""
+
+    clock: Literal["wall", "data"] = "wall"
+    absence_factor: Annotated[float, Field(gt=1)] = 3.0
+    absence_check_s: Annotated[float, Field(gt=0)] = 5.0
+    absence_priority: Annotated[int, Field(ge=1, le=4)] = 3
+    threshold_rules: list[ThresholdRuleConfig] = DEFAULT_THRESHOLD_RULES
+    event_rules: list[EventRuleConfig] = DEFAULT_EVENT_RULES
+
+
+class IncidentInjection(Section):
+    """An incident the simulator injects at `at_s` seconds after its start, with ground truth written out."""
+
+    kind: Literal["overcrowding", "intrusion", "fire", "device_silent", "door_forced", "fence_breach", "panic", "drone"]
+    at_s: Annotated[float, Field(ge=0)]
+    site: str | None = None
+    zone: str | None = None
+    device: str | None = None
+    duration_s: Annotated[float, Field(gt=0)] = 300.0
+
+
+class SimConfig(Section):
+    """The built-in simulator."""
+
+    enabled: bool = True
+    seed: int = 42
+    speed: Annotated[float, Field(gt=0)] = 1.0
+    start: str | None = None
+    target: Literal["inprocess", "mqtt"] = "inprocess"
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    mqtt_topic_prefix: str = "beffroi"
+    mqtt_qos: Literal[0, 1] = 1
+    sites: list[str] | None = None
+    incidents: list[IncidentInjection] = []
+    random_incidents_per_hour: Annotated[float, Field(ge=0)] = 6.0
+    ground_truth_path: Path | None = None
+
+
+class ApiConfig(Section):
+    """The HTTP server."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+
+
+class BeffroiConfig(Section):
+    """The whole configuration."""
+
+    tenant: str = "paris2024"
+    scenario: Path = DEFAULT_SCENARIO
+    data_dir: Path = Path(".")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    store: StoreConfig = StoreConfig()
+    bus: BusConfig = BusConfig()
+    mqtt: MqttConfig = MqttConfig()
+    http_ingest: HttpIngestConfig = HttpIngestConfig()
+    ingest: IngestConfig = IngestConfig()
+    engine: EngineConfig = EngineConfig()
+    sim: SimConfig = SimConfig()
+    api: ApiConfig = ApiConfig()
+
+
+ENV_PREFIX = "BEFFROI_"
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """`BEFFROI_STORE__URL=x` -> {"store": {"url": "x"}}; secrets named by SecretRef are not config keys."""
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return tree
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> BeffroiConfig:
+    """A validated config from a mapping; raises ConfigError naming each bad key path and value."""
+    try:
+        return BeffroiConfig.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ConfigError(source, describe_errors(error)) from None
+
+
+def load_config(path: Path | None, environ: dict[str, str] | None = None) -> BeffroiConfig:
+    """Read the TOML file (if any), apply environment overrides, validate. Relative paths are kept as given."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(source, ["file not found"]) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(source, [f"not valid TOML: {error}"]) from None
+    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
+    return parse_config(data, source)

@@ -1,0 +1,1 @@
+"""The scenario and the simulator: sites, sensors, crowds, injected incidents, ground truth."""
