@@ -52,11 +52,16 @@ class StoreConfig(Section):
 
 
 class BusConfig(Section):
-    """The event bus: `inprocess` (embedded) or `nats` (NATS JetStream)."""
+    """The event bus: `inprocess` (embedded) or `nats` (NATS JetStream).
+
+    `namespace` prefixes every subject (and the stream's subject filter), so several deployments or test runs
+    can share one NATS server; give each its own `stream` name too.
+    """
 
     kind: Literal["inprocess", "nats"] = "inprocess"
     url: str = "inprocess://"
     stream: str = "BEFFROI"
+    namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$")] | None = None
     max_age_s: Annotated[float, Field(gt=0)] = 86_400.0
     duplicate_window_s: Annotated[float, Field(gt=0)] = 120.0
 

@@ -41,6 +41,30 @@ class AlarmChange(msgspec.Struct, frozen=True):
     actor: str = "engine"
 
 
+class AlarmAction(StrEnum):
+    """What an operator asks to do with an alarm."""
+
+    ACKNOWLEDGE = "acknowledge"
+    SHELVE = "shelve"
+    CLEAR = "clear"
+    SUPPRESS = "suppress"
+    OUT_OF_SERVICE = "out_of_service"
+    RETURN_TO_SERVICE = "return_to_service"
+
+
+class AlarmCommand(msgspec.Struct, frozen=True):
+    """An operator's action on an alarm, sent to the engine that owns alarm state."""
+
+    command_id: str
+    tenant_id: str
+    alarm_id: str
+    action: AlarmAction
+    actor: str
+    ts: float
+    reason: str = ""
+    duration_s: float | None = None
+
+
 class DeadLetterMessage(msgspec.Struct, frozen=True):
     """A rejected input travelling to the recorder."""
 
@@ -73,6 +97,11 @@ def alarms_subject(tenant_id: str) -> str:
     return f"{SUBJECT_ROOT}.alarms.{_token(tenant_id)}"
 
 
+def alarm_commands_subject(tenant_id: str) -> str:
+    """Subject of operator commands on alarms for one tenant."""
+    return f"{SUBJECT_ROOT}.commands.alarms.{_token(tenant_id)}"
+
+
 def dead_letters_subject() -> str:
     """Subject of dead letters (the tenant may be unknown)."""
     return f"{SUBJECT_ROOT}.deadletters"
@@ -87,9 +116,11 @@ ALL_READINGS = f"{SUBJECT_ROOT}.readings.>"
 ALL_EVENTS = f"{SUBJECT_ROOT}.events.>"
 ALL_ALARMS = f"{SUBJECT_ROOT}.alarms.>"
 ALL_AUDIT = f"{SUBJECT_ROOT}.audit.>"
+ALL_ALARM_COMMANDS = f"{SUBJECT_ROOT}.commands.alarms.>"
+ALL_DEAD_LETTERS = f"{SUBJECT_ROOT}.deadletters"
 
-Message = ReadingBatch | Event | AlarmChange | DeadLetterMessage | AuditMessage
-M = TypeVar("M", ReadingBatch, Event, AlarmChange, DeadLetterMessage, AuditMessage)
+Message = ReadingBatch | Event | AlarmChange | AlarmCommand | DeadLetterMessage | AuditMessage
+M = TypeVar("M", ReadingBatch, Event, AlarmChange, AlarmCommand, DeadLetterMessage, AuditMessage)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoders: dict[type[msgspec.Struct], msgspec.msgpack.Decoder[Any]] = {}

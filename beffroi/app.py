@@ -1,0 +1,150 @@
+"""Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
+
+Start order: store (migrated) → registry → bus → recorder → engine → gateway → API → simulator.
+Stop order is the reverse, so nothing upstream produces while something downstream has stopped consuming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from beffroi.bus.base import Bus, create_bus
+from beffroi.config import BeffroiConfig
+from beffroi.sim.scenario import Scenario
+from beffroi.store.store import Store
+from beffroi.workers.api import ApiWorker
+from beffroi.workers.base import Health, Worker
+from beffroi.workers.engine import EngineWorker
+from beffroi.workers.gateway import GatewayWorker
+from beffroi.workers.recorder import RecorderWorker
+from beffroi.workers.registry_loader import load_registry_from_scenario
+from beffroi.workers.simulator import SimulatorWorker
+
+log = logging.getLogger("beffroi.app")
+
+COMPONENTS = ("recorder", "engine", "gateway", "api", "sim")
+"""Every component, in start order."""
+
+
+def build_bus(config: BeffroiConfig) -> Bus:
+    """The configured bus backend."""
+    options = config.bus
+    return create_bus(
+        options.kind,
+        options.url,
+        stream=options.stream,
+        max_age_s=options.max_age_s,
+        duplicate_window_s=options.duplicate_window_s,
+    )
+
+
+class Application:
+    """The chosen components of Beffroi wired together in one process."""
+
+    def __init__(
+        self,
+        config: BeffroiConfig,
+        components: Sequence[str] = COMPONENTS,
+        *,
+        load_registry: bool = True,
+        scenario: Scenario | None = None,
+        sim_duration_s: float | None = None,
+    ) -> None:
+        unknown = set(components) - set(COMPONENTS)
+        if unknown:
+            raise ValueError(f"unknown component(s) {sorted(unknown)}; known: {list(COMPONENTS)}")
+        self.config = config
+        self.components = [name for name in COMPONENTS if name in components]
+        self._load_registry = load_registry
+        self._scenario = scenario
+        self._sim_duration_s = sim_duration_s
+        self.store: Store | None = None
+        self.bus: Bus | None = None
+        self.workers: dict[str, Worker] = {}
+        self._started: list[Worker] = []
+        self._states: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Start every chosen component in order; on failure, stop what started and re-raise."""
+        config = self.config
+        try:
+            self.store = Store(config.store.url, password=config.store.password.read())
+            await asyncio.to_thread(self.store.migrate)
+            if self._load_registry:
+                await asyncio.to_thread(load_registry_from_scenario, self.store, config.scenario)
+            self.bus = build_bus(config)
+            await self.bus.start()
+            for name in self.components:
+                worker = self._build(name)
+                self.workers[name] = worker
+                self._states[name] = "starting"
+                await worker.start()
+                self._started.append(worker)
+                self._states[name] = "running"
+                log.info("%s started", name)
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _build(self, name: str) -> Worker:
+        config, bus, store = self.config, self.bus, self.store
+        assert bus is not None and store is not None
+        if name == "recorder":
+            return RecorderWorker(bus, store, batch_max_rows=config.store.batch_max_rows)
+        if name == "engine":
+            return EngineWorker(config, bus, store)
+        if name == "gateway":
+            return GatewayWorker(config, bus, store)
+        if name == "api":
+            from beffroi.api.app import create_app
+
+            gateway = self.workers.get("gateway")
+            app = create_app(
+                component_states=lambda: dict(self._states),
+                gateway=gateway.gateway if isinstance(gateway, GatewayWorker) else None,
+                ingest_token=config.http_ingest.token.read if config.http_ingest.enabled else None,
+            )
+            return ApiWorker(app, config.api.host, config.api.port)
+        gateway = self.workers.get("gateway")
+        return SimulatorWorker(
+            config,
+            gateway=gateway.gateway if isinstance(gateway, GatewayWorker) else None,
+            scenario=self._scenario,
+            duration_s=self._sim_duration_s,
+        )
+
+    async def stop(self) -> None:
+        """Stop the started components in reverse order, then the bus and the store."""
+        for worker in reversed(self._started):
+            try:
+                await worker.stop()
+                self._states[worker.name] = "stopped"
+            except Exception:
+                log.exception("%s did not stop cleanly", worker.name)
+        self._started = []
+        if self.bus is not None:
+            await self.bus.close()
+            self.bus = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def health(self) -> dict[str, Health]:
+        """Every worker's counters."""
+        return {name: worker.health() for name, worker in self.workers.items()}
+
+    async def run_until_signalled(self) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop cleanly."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            await self.stop()

@@ -1,0 +1,286 @@
+"""The `beffroi` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from beffroi import __version__
+from beffroi.app import COMPONENTS, Application
+from beffroi.config import BeffroiConfig, load_config, parse_config
+from beffroi.errors import BeffroiError, ConfigError
+from beffroi.sim.scenario import load_scenario
+
+log = logging.getLogger("beffroi")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def _load(path: Path | None) -> BeffroiConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        _fail_config(error)
+
+
+def _fail_config(error: ConfigError) -> Any:
+    click.echo(f"invalid configuration {error.source}:", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+def _run(app: Application) -> None:
+    try:
+        asyncio.run(app.run_until_signalled())
+    except BeffroiError as error:
+        click.echo(f"beffroi: {error}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        click.echo(f"beffroi: {error}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="beffroi")
+def main() -> None:
+    """Beffroi: an open control tower for the security of large events, cities and sensitive sites."""
+
+
+def _demo_token(data_dir: Path) -> str:
+    """The demo's ingest token: from BEFFROI_INGEST_TOKEN, else kept in DATA_DIR/ingest-token (mode 600)."""
+    if os.environ.get("BEFFROI_INGEST_TOKEN"):
+        return os.environ["BEFFROI_INGEST_TOKEN"]
+    path = data_dir / "ingest-token"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    token = secrets.token_urlsafe(24)
+    path.write_text(token + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return token
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the console and API listen on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the SQLite database and the ingest token are kept.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Scenario file (default: the Paris 2024 Games).",
+)
+@click.option("--speed", type=float, default=1.0, show_default=True, help="Simulated time per real second.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--incidents-per-hour",
+    type=float,
+    default=6.0,
+    show_default=True,
+    help="Random incidents the simulator injects per simulated hour.",
+)
+@click.option(
+    "--mqtt/--no-mqtt",
+    default=False,
+    show_default=True,
+    help="Also subscribe to an MQTT broker on 127.0.0.1:1883 for real devices.",
+)
+def demo(
+    host: str,
+    port: int,
+    data_dir: Path,
+    scenario: Path | None,
+    speed: float,
+    seed: int,
+    incidents_per_hour: float,
+    mqtt: bool,
+) -> None:
+    """Everything in one process on the embedded default: SQLite, in-process bus, built-in simulator."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = _demo_token(data_dir)
+    os.environ["BEFFROI_INGEST_TOKEN"] = token
+    data: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "store": {"url": f"sqlite:///{(data_dir / 'beffroi.db').resolve()}"},
+        "bus": {"kind": "inprocess", "url": "inprocess://"},
+        "mqtt": {"enabled": mqtt},
+        "api": {"host": host, "port": port},
+        "engine": {"clock": "data" if speed != 1.0 else "wall"},
+        "ingest": {"max_future_skew_s": max(300.0, 3600.0 * speed)} if speed > 1 else {},
+        "sim": {
+            "speed": speed,
+            "seed": seed,
+            "random_incidents_per_hour": incidents_per_hour,
+            "ground_truth_path": str(data_dir / "ground-truth.jsonl"),
+        },
+    }
+    if scenario is not None:
+        data["scenario"] = str(scenario)
+    try:
+        config = parse_config(data, "demo")
+    except ConfigError as error:
+        _fail_config(error)
+    _setup_logging(config.log_level)
+    click.echo(f"Beffroi demo: http://{host}:{port}  (data in {data_dir.resolve()})")
+    click.echo(f"  health:  curl http://{host}:{port}/health")
+    click.echo(
+        f"  ingest:  curl -H 'Authorization: Bearer {token}' -d @reading.json http://{host}:{port}/ingest/paris2024"
+    )
+    click.echo("  stop with Ctrl-C")
+    _run(Application(config))
+
+
+@main.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-sim", is_flag=True, help="Do not run the built-in simulator.")
+def serve(config_path: Path, no_sim: bool) -> None:
+    """Production wiring: every component in one process, on the servers the config names."""
+    config = _load(config_path)
+    _setup_logging(config.log_level)
+    components = [c for c in COMPONENTS if c != "sim" or (config.sim.enabled and not no_sim)]
+    _run(Application(config, components))
+
+
+@main.command()
+@click.argument("name", type=click.Choice([c for c in COMPONENTS]))
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def worker(name: str, config_path: Path) -> None:
+    """Run one component as its own process (scale out: several gateways or recorders on one NATS)."""
+    config = _load(config_path)
+    _setup_logging(config.log_level)
+    if name == "sim" and config.sim.target != "mqtt":
+        click.echo('the sim worker alone publishes to MQTT: set sim.target = "mqtt" (or use `beffroi sim`)', err=True)
+        sys.exit(1)
+    _run(Application(config, [name], load_registry=name in {"gateway", "engine"}))
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["mqtt", "bus"]),
+    default="mqtt",
+    show_default=True,
+    help="mqtt: publish device payloads to the broker; bus: decode them in-process and publish "
+    "readings and events to the configured bus.",
+)
+@click.option("--speed", type=float, default=None, help="Simulated time per real second.")
+@click.option("--seed", type=int, default=None)
+@click.option("--duration", type=float, default=None, help="Stop after this many real seconds.")
+@click.option("--mqtt-host", default=None)
+@click.option("--mqtt-port", type=int, default=None)
+@click.option(
+    "--ground-truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the injected incidents' ground truth here (JSON lines).",
+)
+def sim(
+    config_path: Path | None,
+    target: str,
+    speed: float | None,
+    seed: int | None,
+    duration: float | None,
+    mqtt_host: str | None,
+    mqtt_port: int | None,
+    ground_truth: Path | None,
+) -> None:
+    """Run the simulator alone, publishing to an MQTT broker or to the bus."""
+    config = _load(config_path)
+    overrides: dict[str, Any] = {"target": "mqtt" if target == "mqtt" else "inprocess"}
+    for key, value in (
+        ("speed", speed),
+        ("seed", seed),
+        ("mqtt_host", mqtt_host),
+        ("mqtt_port", mqtt_port),
+        ("ground_truth_path", ground_truth),
+    ):
+        if value is not None:
+            overrides[key] = value
+    config = config.model_copy(update={"sim": config.sim.model_copy(update=overrides)})
+    _setup_logging(config.log_level)
+    components = ["sim"] if target == "mqtt" else ["gateway", "sim"]
+    app = Application(config, components, load_registry=target == "bus", sim_duration_s=duration)
+
+    async def run() -> None:
+        await app.start()
+        worker = app.workers["sim"]
+        try:
+            from beffroi.workers.simulator import SimulatorWorker
+
+            assert isinstance(worker, SimulatorWorker)
+            await worker.finished.wait()
+        finally:
+            await app.stop()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("check-config")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def check_config(path: Path) -> None:
+    """Validate a config (.toml) or a scenario (.json/.yaml) without starting; exit 0 if valid, 1 if not."""
+    try:
+        if path.suffix == ".toml":
+            config = load_config(path)
+            scenario = load_scenario(config.scenario)
+            click.echo(
+                f"{path}: valid configuration (scenario {config.scenario}: "
+                f"{len(scenario.sites)} sites, {scenario.device_count()} devices)"
+            )
+        else:
+            scenario = load_scenario(path)
+            click.echo(
+                f"{path}: valid scenario {scenario.name!r}: {len(scenario.sites)} sites, "
+                f"{sum(len(s.zones) for s in scenario.sites)} zones, {scenario.device_count()} devices"
+            )
+    except ConfigError as error:
+        _fail_config(error)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--scenario/--no-scenario",
+    "with_scenario",
+    default=True,
+    help="Also load the configured scenario's registry (tenant, sites, zones, devices).",
+)
+def migrate(config_path: Path | None, with_scenario: bool) -> None:
+    """Create or upgrade the database schema (and load the scenario's registry)."""
+    from beffroi.store.store import Store
+    from beffroi.workers.registry_loader import load_registry_from_scenario
+
+    config = _load(config_path)
+    _setup_logging(config.log_level)
+    store = Store(config.store.url, password=config.store.password.read())
+    try:
+        store.migrate()
+        if with_scenario:
+            load_registry_from_scenario(store, config.scenario)
+    except (BeffroiError, tomllib.TOMLDecodeError) as error:
+        click.echo(f"beffroi: {error}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    click.echo("database is up to date")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store: `env.py` (run by Alembic), `script.py.mako` and `versions/`."""

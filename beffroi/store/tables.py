@@ -1,0 +1,215 @@
+"""The schema: every table of the store, as SQLAlchemy Core `Table` objects on one `MetaData`.
+
+Times are stored as timezone-aware timestamps (`timestamptz` on PostgreSQL, ISO text on SQLite) and handed to the
+rest of Beffroi as float epoch seconds (UTC) by the `UtcTimestamp` column type. Every table carries a non-null
+`tenant_id` except `dead_letters`, whose sender may be unknown. The migration in `migrations/versions` creates
+exactly this schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcTimestamp(sa.TypeDecorator[float]):
+    """A timezone-aware timestamp column read and written as float epoch seconds (UTC), microsecond precision."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> datetime | None:
+        """Epoch seconds -> aware UTC datetime (SQLite stores its wall-clock text, PostgreSQL the instant)."""
+        if value is None:
+            return None
+        return datetime.fromtimestamp(value, UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> float | None:
+        """Stored datetime -> epoch seconds; a naive value (SQLite) is UTC."""
+        if value is None:
+            return None
+        moment: datetime = value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+
+    @property
+    def python_type(self) -> type[float]:
+        """Values are floats on the Python side."""
+        return float
+
+
+def _text(name: str, *, nullable: bool = False, **kwargs: Any) -> sa.Column[str]:
+    return sa.Column(name, sa.String(), nullable=nullable, **kwargs)
+
+
+def _tenant() -> sa.Column[str]:
+    return _text("tenant_id")
+
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    _text("id", primary_key=True),
+    _text("name"),
+)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    _tenant(),
+    _text("id"),
+    _text("name"),
+    _text("kind"),
+    sa.Column("lon", sa.Double(), nullable=False),
+    sa.Column("lat", sa.Double(), nullable=False),
+    _text("city"),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+)
+
+zones = sa.Table(
+    "zones",
+    metadata,
+    _tenant(),
+    _text("id"),
+    _text("site_id"),
+    _text("name"),
+    _text("kind"),
+    sa.Column("polygon", sa.JSON(), nullable=False),
+    sa.Column("area_m2", sa.Double(), nullable=False),
+    sa.Column("capacity", sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    _tenant(),
+    _text("id"),
+    _text("site_id"),
+    _text("zone_id", nullable=True),
+    _text("kind"),
+    sa.Column("lon", sa.Double(), nullable=False),
+    sa.Column("lat", sa.Double(), nullable=False),
+    sa.Column("interval_s", sa.Double(), nullable=False),
+    sa.Column("metrics", sa.JSON(), nullable=False),
+    _text("model"),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+    sa.ForeignKeyConstraint(["tenant_id", "zone_id"], ["zones.tenant_id", "zones.id"]),
+)
+
+readings = sa.Table(
+    "readings",
+    metadata,
+    _tenant(),
+    _text("device_id"),
+    _text("metric"),
+    sa.Column("ts", UtcTimestamp(), nullable=False),
+    sa.Column("value", sa.Double(), nullable=False),
+    _text("site_id", nullable=True),
+    _text("zone_id", nullable=True),
+    sa.Column("lon", sa.Double(), nullable=True),
+    sa.Column("lat", sa.Double(), nullable=True),
+    # The key is also the one index: "readings of a device/metric in a time range" walks it.
+    sa.PrimaryKeyConstraint("tenant_id", "device_id", "metric", "ts"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _tenant(),
+    _text("event_id"),
+    _text("type"),
+    _text("source"),
+    sa.Column("ts", UtcTimestamp(), nullable=False),
+    _text("site_id", nullable=True),
+    _text("zone_id", nullable=True),
+    sa.Column("lon", sa.Double(), nullable=True),
+    sa.Column("lat", sa.Double(), nullable=True),
+    sa.Column("confidence", sa.Double(), nullable=False),
+    sa.Column("attributes", sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+    sa.Index(None, "tenant_id", "ts"),
+)
+
+alarms = sa.Table(
+    "alarms",
+    metadata,
+    _tenant(),
+    _text("id"),
+    _text("source"),
+    _text("type"),
+    _text("site_id", nullable=True),
+    _text("zone_id", nullable=True),
+    _text("key_text"),
+    _text("state"),
+    sa.Column("priority", sa.Integer(), nullable=False),
+    _text("message"),
+    sa.Column("raised_at", UtcTimestamp(), nullable=False),
+    sa.Column("updated_at", UtcTimestamp(), nullable=False),
+    sa.Column("last_triggered_at", UtcTimestamp(), nullable=False),
+    sa.Column("condition_active", sa.Boolean(), nullable=False),
+    sa.Column("trigger_count", sa.Integer(), nullable=False),
+    sa.Column("value", sa.Double(), nullable=True),
+    sa.Column("acknowledged_at", UtcTimestamp(), nullable=True),
+    _text("acknowledged_by", nullable=True),
+    sa.Column("cleared_at", UtcTimestamp(), nullable=True),
+    _text("cleared_by", nullable=True),
+    sa.Column("shelved_until", UtcTimestamp(), nullable=True),
+    _text("state_reason", nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index(None, "tenant_id", "raised_at"),
+    # At most one open alarm per key and tenant; a cleared alarm frees its key.
+    sa.Index(
+        "uq_alarms_open_key",
+        "tenant_id",
+        "key_text",
+        unique=True,
+        sqlite_where=sa.text("state <> 'cleared'"),
+        postgresql_where=sa.text("state <> 'cleared'"),
+    ),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    _text("id", primary_key=True),
+    _text("tenant_id", nullable=True),
+    sa.Column("ts", UtcTimestamp(), nullable=False),
+    _text("source"),
+    _text("reason"),
+    _text("detail"),
+    sa.Column("raw", sa.LargeBinary(), nullable=False),
+    sa.Index(None, "ts"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _tenant(),
+    _text("id"),
+    sa.Column("ts", UtcTimestamp(), nullable=False),
+    _text("actor"),
+    _text("action"),
+    _text("target_type"),
+    _text("target_id"),
+    sa.Column("details", sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index(None, "tenant_id", "ts"),
+)

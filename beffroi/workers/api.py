@@ -1,0 +1,51 @@
+"""The API worker: serves the FastAPI application with uvicorn inside the process's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from beffroi.workers.base import Health
+
+log = logging.getLogger("beffroi.workers.api")
+
+
+class ApiWorker:
+    """Runs uvicorn on host:port until stopped."""
+
+    name = "api"
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+        )
+        self._task: asyncio.Task[None] | None = None
+        self.host = host
+        self.port = port
+
+    async def start(self) -> None:
+        """Start serving; returns once the socket is bound (or raises if it could not be)."""
+        self._server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
+        self._task = asyncio.create_task(self._server.serve(), name="api")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise OSError(f"the API could not start on {self.host}:{self.port}")
+            await asyncio.sleep(0.02)
+        if self._server.servers and self._server.servers[0].sockets:
+            self.port = self._server.servers[0].sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Finish the requests in progress, then close."""
+        self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def health(self) -> Health:
+        """Where the API listens."""
+        return {"host": self.host, "port": self.port}

@@ -1,0 +1,179 @@
+"""The engine worker: readings and events from the bus through the detectors into alarms, persisted and published.
+
+The engine owns alarm state. Each alarm change is written to the store before the bus message that caused it is
+acknowledged, and the open alarms are reloaded at start-up, so a crash and redelivery create no duplicate alarm.
+Operator actions arrive as AlarmCommand messages (or direct calls in the embedded mode) and are audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+
+from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
+from beffroi.config import BeffroiConfig
+from beffroi.domain import messages
+from beffroi.domain.alarms import Alarm
+from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmCommand
+from beffroi.domain.observations import Event, ReadingBatch
+from beffroi.domain.records import AuditEntry
+from beffroi.engine.alarm_manager import AlarmManager
+from beffroi.engine.builder import build_detectors
+from beffroi.engine.engine import Engine
+from beffroi.engine.rules import EventRule, ThresholdRule
+from beffroi.errors import BeffroiError
+from beffroi.store.store import Store
+from beffroi.workers.base import Health
+from beffroi.workers.gateway import load_all_devices
+
+log = logging.getLogger("beffroi.workers.engine")
+
+
+def threshold_rules_from(config: BeffroiConfig) -> list[ThresholdRule]:
+    """The engine's pure rule values from the config tree."""
+    return [ThresholdRule(**rule.model_dump()) for rule in config.engine.threshold_rules]
+
+
+def event_rules_from(config: BeffroiConfig) -> list[EventRule]:
+    """The engine's pure event-rule values from the config tree."""
+    return [EventRule(**rule.model_dump()) for rule in config.engine.event_rules]
+
+
+def _new_alarm_id() -> str:
+    return uuid.uuid4().hex
+
+
+class EngineWorker:
+    """Consumes readings, events and alarm commands; persists and publishes alarm changes."""
+
+    name = "engine"
+
+    def __init__(self, config: BeffroiConfig, bus: Bus, store: Store) -> None:
+        self._config = config
+        self._bus = bus
+        self._store = store
+        self.alarms = AlarmManager(new_id=_new_alarm_id)
+        detectors = build_detectors(
+            threshold_rules_from(config),
+            event_rules_from(config),
+            absence_factor=config.engine.absence_factor,
+            absence_priority=config.engine.absence_priority,
+        )
+        self.engine = Engine([], detectors, self.alarms)
+        self._lock = asyncio.Lock()
+        self._subscriptions: list[Subscription] = []
+        self._tick_task: asyncio.Task[None] | None = None
+        self._data_now = 0.0
+        self.changes_published = 0
+
+    def now(self) -> float:
+        """The engine's clock: wall time, or the newest reading time seen (replays, accelerated sims)."""
+        if self._config.engine.clock == "data":
+            return self._data_now or time.time()
+        return time.time()
+
+    async def start(self) -> None:
+        """Load devices and open alarms, then subscribe and start the clock."""
+        devices = await asyncio.to_thread(load_all_devices, self._store)
+        self.engine.update_devices(devices)
+        open_alarms = await asyncio.to_thread(self._store.open_alarms, None)
+        self.alarms.load(open_alarms)
+        log.info("engine: %d devices, %d open alarms reloaded", len(devices), len(open_alarms))
+        options = ConsumerOptions(batch=256, max_deliver=10)
+        self._subscriptions = [
+            await self._bus.subscribe(messages.ALL_READINGS, "engine-readings", self._on_readings, options),
+            await self._bus.subscribe(messages.ALL_EVENTS, "engine-events", self._on_event, options),
+            await self._bus.subscribe(messages.ALL_ALARM_COMMANDS, "engine-commands", self._on_command, options),
+        ]
+        self._tick_task = asyncio.create_task(self._tick_forever(), name="engine-tick")
+
+    async def stop(self) -> None:
+        """Stop consuming; everything already acknowledged is persisted."""
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+        for subscription in self._subscriptions:
+            await subscription.stop()
+        self._subscriptions = []
+
+    async def _on_readings(self, message: BusMessage) -> None:
+        batch = messages.decode(message.data, ReadingBatch)
+        if batch.readings:
+            newest = max(reading.ts for reading in batch.readings)
+            self._data_now = max(self._data_now, newest)
+        changes = self.engine.process_readings(batch.readings)
+        if changes:
+            await self._commit(changes)
+
+    async def _on_event(self, message: BusMessage) -> None:
+        event = messages.decode(message.data, Event)
+        self._data_now = max(self._data_now, event.ts)
+        changes = self.engine.process_event(event)
+        if changes:
+            await self._commit(changes)
+
+    async def _on_command(self, message: BusMessage) -> None:
+        command = messages.decode(message.data, AlarmCommand)
+        try:
+            await self.execute(command)
+        except BeffroiError as error:
+            log.warning("alarm command %s refused: %s", command.command_id, error)
+
+    async def _tick_forever(self) -> None:
+        interval = self._config.engine.absence_check_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                changes = self.engine.tick(self.now())
+                if changes:
+                    await self._commit(changes)
+            except Exception:
+                log.exception("engine tick failed; will retry at the next tick")
+
+    async def _commit(self, changes: Sequence[AlarmChange], audit: Sequence[AuditEntry] = ()) -> None:
+        """Persist then publish alarm changes (in order), under one lock so later states win."""
+        async with self._lock:
+            latest: dict[str, Alarm] = {change.alarm.id: change.alarm for change in changes}
+            await asyncio.to_thread(self._store.save_alarms, list(latest.values()))
+            if audit:
+                await asyncio.to_thread(self._store.append_audit, list(audit))
+            for change in changes:
+                alarm = change.alarm
+                await self._bus.publish(
+                    messages.alarms_subject(alarm.key.tenant_id),
+                    messages.encode(change),
+                    msg_id=f"alarm-{alarm.id}-{alarm.updated_at:.6f}-{change.change.value}",
+                )
+            self.changes_published += len(changes)
+
+    async def execute(self, command: AlarmCommand) -> AlarmChange:
+        """Apply an operator's action to an alarm, persist it and audit it; raises NotFound/InvalidTransition."""
+        manager = self.alarms
+        tenant, alarm_id, actor, ts = command.tenant_id, command.alarm_id, command.actor, command.ts
+        match command.action:
+            case AlarmAction.ACKNOWLEDGE:
+                change, entry = manager.acknowledge(tenant, alarm_id, actor, ts)
+            case AlarmAction.SHELVE:
+                change, entry = manager.shelve(tenant, alarm_id, actor, ts, command.reason, command.duration_s or 0)
+            case AlarmAction.CLEAR:
+                change, entry = manager.clear(tenant, alarm_id, actor, ts)
+            case AlarmAction.SUPPRESS:
+                change, entry = manager.suppress(tenant, alarm_id, actor, ts, command.reason)
+            case AlarmAction.OUT_OF_SERVICE:
+                change, entry = manager.take_out_of_service(tenant, alarm_id, actor, ts, command.reason)
+            case AlarmAction.RETURN_TO_SERVICE:
+                change, entry = manager.return_to_service(tenant, alarm_id, actor, ts)
+        await self._commit([change], [entry])
+        return change
+
+    def health(self) -> Health:
+        """Counters of the engine."""
+        counters: Health = dict(self.engine.counters())
+        counters["open_alarms"] = len(self.alarms.open_alarms())
+        counters["changes_published"] = self.changes_published
+        return counters
