@@ -14,6 +14,8 @@ import msgspec
 from beffroi.errors import ConfigError
 
 PRIORITY_RANGE = range(1, 5)
+DEFAULT_EVENT_HOLD_S = 60.0
+"""How long an event's alarm condition stays active after the last matching event."""
 
 
 def _check_priority(priority: int, problems: list[str]) -> None:
@@ -128,7 +130,7 @@ class DetectorSettings(msgspec.Struct, frozen=True):
     event_rules: tuple[EventRule, ...] = ()
     absence_factor: float = 3.0
     absence_priority: int = 3
-    event_hold_s: float = 60.0
+    event_hold_s: float = DEFAULT_EVENT_HOLD_S
 
     def __post_init__(self) -> None:
         problems: list[str] = []

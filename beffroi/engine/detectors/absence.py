@@ -37,6 +37,7 @@ class AbsenceDetector(Detector):
         self._factor = factor
         self._priority = Priority(priority)
         self._devices: dict[str, Device] = {}
+        self._windows: dict[str, float] = {}
         self._last_seen: dict[str, float] = {}
         self._offline: set[str] = set()
         self._unseen: set[str] = set()
@@ -49,31 +50,37 @@ class AbsenceDetector(Detector):
 
     @property
     def offline_devices(self) -> set[str]:
-        """Ids of the devices whose offline condition is active."""
-        return set(self._offline)
+        """Ids of the registry's devices whose offline condition is active."""
+        return {device_id for device_id in self._offline if device_id in self._devices}
 
     def on_devices(self, devices: Mapping[str, Device]) -> None:
         """Track the registry: new devices get their first window at the next tick; gone ones are forgotten."""
         for device_id in [d for d in self._devices if d not in devices]:
             self._forget(device_id)
         for device_id, device in devices.items():
-            previous = self._devices.get(device_id)
-            self._devices[device_id] = device
+            previous = self._windows.get(device_id)
+            self._adopt(device)
             if previous is None:
                 if device_id not in self._last_seen:
                     self._unseen.add(device_id)
-            elif self.window_s(previous) != self.window_s(device) and device_id in self._deadlines:
+            elif previous != self._windows[device_id] and device_id in self._deadlines:
                 self._schedule(device_id)
 
+    def _adopt(self, device: Device) -> None:
+        self._devices[device.id] = device
+        self._windows[device.id] = self.window_s(device)
+
     def _forget(self, device_id: str) -> None:
+        """Drop a device that left the registry. It stays in the offline set (its alarm may still be open), so
+        if it comes back its first report returns that alarm to normal."""
         self._devices.pop(device_id, None)
+        self._windows.pop(device_id, None)
         self._last_seen.pop(device_id, None)
-        self._offline.discard(device_id)
         self._unseen.discard(device_id)
         self._deadlines.cancel(device_id)
 
     def _schedule(self, device_id: str) -> None:
-        window = self.window_s(self._devices[device_id])
+        window = self._windows[device_id]
         if window > 0:
             self._deadlines.schedule(device_id, self._last_seen[device_id] + window)
         else:
@@ -105,7 +112,7 @@ class AbsenceDetector(Detector):
 
     def _first_report(self, device: Device, ts: float) -> Sequence[Condition]:
         device_id = device.id
-        self._devices[device_id] = device
+        self._adopt(device)
         self._unseen.discard(device_id)
         self._last_seen[device_id] = ts
         self._schedule(device_id)
@@ -121,21 +128,24 @@ class AbsenceDetector(Detector):
         if self._unseen:
             self._start_clocks(now)
         conditions: list[Condition] = []
+        windows = self._windows
+        last_seen = self._last_seen
+        offline = self._offline
+        schedule = self._deadlines.schedule
         for device_id in self._deadlines.pop_due(now):
-            device = self._devices[device_id]
-            last = self._last_seen[device_id]
-            deadline = last + self.window_s(device)
+            last = last_seen[device_id]
+            deadline = last + windows[device_id]
             if deadline > now:
-                self._deadlines.schedule(device_id, deadline)
-            elif device_id not in self._offline:
-                self._offline.add(device_id)
-                conditions.append(self._condition(device, True, now, now - last))
+                schedule(device_id, deadline)
+            elif device_id not in offline:
+                offline.add(device_id)
+                conditions.append(self._condition(self._devices[device_id], True, now, now - last))
         return conditions or NO_CONDITIONS
 
     def _start_clocks(self, now: float) -> None:
         entries = []
         for device_id in self._unseen:
-            window = self.window_s(self._devices[device_id])
+            window = self._windows[device_id]
             self._last_seen[device_id] = now
             if window > 0:
                 entries.append((device_id, now + window))

@@ -18,11 +18,10 @@ from beffroi.engine.conditions import Condition
 from beffroi.engine.detectors.base import NO_CONDITIONS, Detector
 from beffroi.engine.detectors.deadlines import DeadlineQueue
 from beffroi.engine.detectors.registry import register_detector
-from beffroi.engine.rules import DetectorSettings, EventRule
+from beffroi.engine.rules import DEFAULT_EVENT_HOLD_S, DetectorSettings, EventRule
 from beffroi.errors import ConfigError
 
 KIND = "event_rule"
-DEFAULT_HOLD_S = 60.0
 
 
 class _Hold:
@@ -40,7 +39,7 @@ class _Hold:
 class EventRuleDetector(Detector):
     """Raises an alarm per matching event and returns it to normal `hold_s` after the last one."""
 
-    def __init__(self, rules: Sequence[EventRule], hold_s: float = DEFAULT_HOLD_S, name: str = KIND) -> None:
+    def __init__(self, rules: Sequence[EventRule], hold_s: float = DEFAULT_EVENT_HOLD_S, name: str = KIND) -> None:
         if not (math.isfinite(hold_s) and hold_s > 0):
             raise ConfigError("event rule detector", [f"`hold_s` must be a finite number > 0, got {hold_s!r}"])
         self.name = name

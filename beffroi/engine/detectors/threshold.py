@@ -13,6 +13,7 @@ Rules are indexed by device kind and metric, so a reading costs two dict lookups
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import isfinite
 
 from beffroi.domain.alarms import Alarm, AlarmKey, Priority
 from beffroi.domain.observations import Reading
@@ -26,14 +27,15 @@ KIND = "threshold"
 
 
 class _State:
-    """Where one (device, rule) stands. `active` is None until a reading has decided it."""
+    """Where one (device, rule) stands. `active` is None until a reading has decided it; `key` is set once raised."""
 
-    __slots__ = ("active", "last_ts", "since")
+    __slots__ = ("active", "key", "last_ts", "since")
 
     def __init__(self) -> None:
         self.active: bool | None = None
         self.since: float | None = None
         self.last_ts = float("-inf")
+        self.key: AlarmKey | None = None
 
 
 class _CompiledRule:
@@ -92,8 +94,10 @@ class ThresholdDetector(Detector):
         rules = self._by_kind.get(device.kind, self._generic).get(reading.metric)
         if rules is None:
             return NO_CONDITIONS
-        conditions: list[Condition] | None = None
         ts = reading.ts
+        if not isfinite(ts):
+            return NO_CONDITIONS
+        conditions: list[Condition] | None = None
         device_id = device.id
         for compiled in rules:
             state = compiled.states.get(device_id)
@@ -114,8 +118,10 @@ class ThresholdDetector(Detector):
                     state.since = ts
                 if ts - state.since >= compiled.for_s:
                     state.active = True
+                    raised = self._condition(compiled, device, True, ts, reading.value)
+                    state.key = raised.key
                     conditions = conditions or []
-                    conditions.append(self._condition(compiled, device, True, ts, reading.value))
+                    conditions.append(raised)
             else:
                 state.since = None
                 if state.active is None and value < compiled.clear:
@@ -148,10 +154,16 @@ class ThresholdDetector(Detector):
         return self._condition(compiled, device, False, ts, value)
 
     def on_devices(self, devices: Mapping[str, Device]) -> None:
-        """Forget the state of devices that left the registry."""
+        """Forget the state of devices that left the registry.
+
+        An active condition is remembered like a restored alarm, so if the device comes back its first
+        normal reading still returns the alarm to normal.
+        """
         for compiled in self._rules:
             for device_id in [d for d in compiled.states if d not in devices]:
-                del compiled.states[device_id]
+                state = compiled.states.pop(device_id)
+                if state.active and state.key is not None:
+                    self._restored.add(state.key.as_text())
 
     def on_restore(self, alarms: Sequence[Alarm]) -> None:
         """Remember the open alarms with an active condition of the types these rules raise."""
