@@ -17,11 +17,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from beffroi.domain.observations import Position
 from beffroi.domain.registry import DEVICE_PROFILES, Device, DeviceKind, Site, Tenant, Zone, ZoneKind
 from beffroi.errors import ConfigError
-from beffroi.validation import describe_errors
+from beffroi.validation import describe_errors, key_path
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -35,6 +36,20 @@ AREA_TOLERANCE = 0.15
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Problem = tuple[tuple[str | int, ...], str, Any]
+"""A cross-field problem found by a model validator: its key path inside the model, the reason, the bad value."""
+
+
+def _located(model: str, problems: list[Problem]) -> pydantic.ValidationError:
+    """Problems as a validation error at their own key paths (pydantic prefixes them with the model's path),
+    so a message names e.g. `sites[3].zones[0].area_m2` rather than only `sites[3].zones[0]`."""
+    details = [
+        InitErrorDetails(type=PydanticCustomError("value_error", "{reason}", {"reason": reason}), loc=loc, input=value)
+        for loc, reason, value in problems
+    ]
+    return pydantic.ValidationError.from_exception_data(model, details)
 
 
 class PolygonGeometry(_Strict):
@@ -79,10 +94,11 @@ class ScenarioZone(_Strict):
     def _area_matches_geometry(self) -> ScenarioZone:
         measured = self.geometry.area_m2()
         if measured <= 0 or abs(measured - self.area_m2) / self.area_m2 > AREA_TOLERANCE:
-            raise ValueError(
+            reason = (
                 f"area_m2 {self.area_m2:.0f} differs from the polygon's area {measured:.0f} m² "
                 f"by more than {AREA_TOLERANCE:.0%}"
             )
+            raise _located("ScenarioZone", [(("area_m2",), reason, self.area_m2)])
         return self
 
 
@@ -107,10 +123,12 @@ class EventSession(_Strict):
 
     @pydantic.model_validator(mode="after")
     def _ends_after_start(self) -> EventSession:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("start and end need a UTC offset, e.g. 2024-07-26T19:30:00+02:00")
+        naive = [(name, value) for name, value in (("start", self.start), ("end", self.end)) if value.tzinfo is None]
+        if naive:
+            reason = "needs a UTC offset, e.g. 2024-07-26T19:30:00+02:00"
+            raise _located("EventSession", [((name,), reason, value.isoformat()) for name, value in naive])
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise _located("EventSession", [(("end",), "end must be after start", self.end.isoformat())])
         return self
 
 
@@ -130,9 +148,13 @@ class ScenarioSite(_Strict):
     @pydantic.model_validator(mode="after")
     def _devices_in_known_zones(self) -> ScenarioSite:
         zone_ids = {zone.id for zone in self.zones}
-        for index, device in enumerate(self.devices):
-            if device.zone is not None and device.zone not in zone_ids:
-                raise ValueError(f"devices[{index}].zone {device.zone!r} is not a zone of site {self.id!r}")
+        problems: list[Problem] = [
+            (("devices", index, "zone"), f"{device.zone!r} is not a zone of site {self.id!r}", device.zone)
+            for index, device in enumerate(self.devices)
+            if device.zone is not None and device.zone not in zone_ids
+        ]
+        if problems:
+            raise _located("ScenarioSite", problems)
         return self
 
 
@@ -157,15 +179,19 @@ class Scenario(_Strict):
     @pydantic.model_validator(mode="after")
     def _ids_unique(self) -> Scenario:
         seen: dict[str, str] = {}
+        problems: list[Problem] = []
         for site_index, site in enumerate(self.sites):
-            for path, ident in (
-                [(f"sites[{site_index}]", site.id)]
-                + [(f"sites[{site_index}].zones[{i}]", z.id) for i, z in enumerate(site.zones)]
-                + [(f"sites[{site_index}].devices[{i}]", d.id) for i, d in enumerate(site.devices)]
+            for loc, ident in (
+                [(("sites", site_index), site.id)]
+                + [(("sites", site_index, "zones", i), z.id) for i, z in enumerate(site.zones)]
+                + [(("sites", site_index, "devices", i), d.id) for i, d in enumerate(site.devices)]
             ):
                 if ident in seen:
-                    raise ValueError(f"{path}.id {ident!r} is already used by {seen[ident]}")
-                seen[ident] = path
+                    problems.append(((*loc, "id"), f"id {ident!r} is already used by {seen[ident]}", ident))
+                else:
+                    seen[ident] = key_path(loc)
+        if problems:
+            raise _located("Scenario", problems)
         return self
 
     def device_count(self) -> int:
@@ -187,6 +213,10 @@ def load_scenario(path: Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), ["file not found"]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), [f"not UTF-8 text: {error.reason} at byte {error.start}"]) from None
+    except OSError as error:
+        raise ConfigError(str(path), [f"cannot be read: {error.strerror or error}"]) from None
     try:
         data = yaml.safe_load(text) if path.suffix in {".yaml", ".yml"} else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:

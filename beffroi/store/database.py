@@ -22,17 +22,20 @@ def parse_url(url: str, password: str | None = None) -> URL:
     """The SQLAlchemy URL of `url`, with `password` put in when given; a bad or unsupported URL is a StoreError."""
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as error:
-        raise StoreError(f"invalid database URL {url!r}: {error}") from None
+    except sa.exc.ArgumentError:
+        # Not echoed: a URL that fails to parse may still hold a password.
+        raise StoreError("invalid database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB") from None
     if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
         raise StoreError(
             f"unsupported database {parsed.get_backend_name()!r} in "
             f"{parsed.render_as_string(hide_password=True)}: use sqlite:///PATH or postgresql+psycopg://…"
         )
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in ("psycopg", "postgresql"):
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, whatever SQLAlchemy's default driver
+    elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         raise StoreError(f"unsupported PostgreSQL driver {parsed.get_driver_name()!r}: use postgresql+psycopg://…")
-    if parsed.get_backend_name() == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() != "pysqlite":
+        raise StoreError(f"unsupported SQLite driver {parsed.get_driver_name()!r}: use sqlite:///PATH")
     if password is not None:
         parsed = parsed.set(password=password)
     return parsed

@@ -41,11 +41,11 @@ class Store:
         self._dialect = self._engine.dialect.name
         self._closed = False
         # SQLite takes one writer at a time: queue this process's writers on a lock rather than on the
-        # database's busy timeout. An in-memory database is one shared connection: every use takes the lock.
-        self._shared_connection = is_memory_sqlite(parsed)
+        # database's busy timeout. An in-memory database is one shared connection: readers take the lock too.
         self._write_lock: AbstractContextManager[object] = (
             threading.Lock() if self._dialect == "sqlite" else nullcontext()
         )
+        self._read_lock = self._write_lock if is_memory_sqlite(parsed) else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -76,8 +76,7 @@ class Store:
     @contextmanager
     def _reading(self, operation: str) -> Iterator[sa.Connection]:
         self._check_open()
-        lock = self._write_lock if self._shared_connection else nullcontext()
-        with translated(operation, self._dialect), lock, self._engine.connect() as connection:
+        with translated(operation, self._dialect), self._read_lock, self._engine.connect() as connection:
             yield connection
 
     @contextmanager
@@ -157,7 +156,6 @@ class Store:
         Returns how many were new. A reading with a non-finite value or an impossible time rejects the whole
         batch with RejectedInput naming it, before anything is written.
         """
-        readings.check_readings(batch)
         if not batch:
             return 0
         with self._writing("inserting readings") as connection:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,47 +14,83 @@ from alembic.runtime.migration import MigrationContext
 from beffroi.store.migrator import alembic_config, current_revision, head_revision
 from beffroi.store.store import Store
 from beffroi.store.tables import metadata
+from tests.store.samples import tenant
 
 
-def _engine(store: Store) -> sa.Engine:
-    return store._engine
+def _differences(connection: sa.Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
 
 
-def test_migrated_schema_matches_the_declared_tables(store: Store) -> None:
-    with _engine(store).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
+def test_migrated_schema_matches_the_declared_tables(store: Store, engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        assert _differences(connection) == []
         assert set(sa.inspect(connection).get_table_names()) == {*metadata.tables, "alembic_version"}
 
 
-def test_the_open_alarm_key_index_is_partial_and_unique(store: Store) -> None:
-    with _engine(store).connect() as connection:
+def test_a_schema_that_differs_is_noticed(store: Store, engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_events_tenant_id_ts")
+        differences = _differences(connection)
+        connection.rollback()
+    assert [difference[0] for difference in differences] == ["add_index"]  # type: ignore[index]
+
+
+def test_the_open_alarm_key_index_is_partial_and_unique(store: Store, engine: sa.Engine) -> None:
+    with engine.connect() as connection:
         indexes = {index["name"]: index for index in sa.inspect(connection).get_indexes("alarms")}
     index = indexes["uq_alarms_open_key"]
     assert index["unique"]
     assert index["column_names"] == ["tenant_id", "key_text"]
     where = index.get("dialect_options", {}).get(f"{store.dialect}_where")
-    assert where is not None
     assert "cleared" in str(where)
 
 
-def test_migrate_is_idempotent_and_keeps_the_data(store: Store) -> None:
-    from tests.store.conftest import tenant
-
+def test_migrate_is_idempotent_and_keeps_the_data(store: Store, engine: sa.Engine) -> None:
     store.upsert_tenants([tenant()])
     store.migrate()
     store.migrate()
-    with _engine(store).connect() as connection:
+    with engine.connect() as connection:
         assert current_revision(connection) == head_revision() == "0001"
     assert store.list_tenants() == [tenant()]
 
 
-def test_downgrade_to_base_then_upgrade_recreates_everything(store: Store) -> None:
-    with _engine(store).begin() as connection:
+def test_downgrade_to_base_then_upgrade_recreates_everything(store: Store, engine: sa.Engine) -> None:
+    with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "base")
         assert set(sa.inspect(connection).get_table_names()) <= {"alembic_version"}
         assert current_revision(connection) is None
     store.migrate()
-    with _engine(store).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
+    with engine.connect() as connection:
+        assert _differences(connection) == []
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://"])
+def test_migrations_can_be_written_as_sql_for_a_dba(url: str) -> None:
+    buffer = io.StringIO()
+    config = alembic_config()
+    config.output_buffer = buffer
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "head", sql=True)
+    sql = buffer.getvalue()
+    for table in metadata.tables:
+        assert f"CREATE TABLE {table} (" in sql
+    assert "CREATE UNIQUE INDEX uq_alarms_open_key ON alarms (tenant_id, key_text) WHERE state <> 'cleared'" in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+
+
+def test_stores_starting_together_migrate_once(store: Store, engine: sa.Engine) -> None:
+    """Several processes starting at once (here: several stores, each with its own engine) all come up migrated."""
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    url = engine.url.render_as_string(hide_password=False)
+    starting = [Store(url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(Store.migrate, starting))
+    finally:
+        for each in starting:
+            each.close()
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+        assert _differences(connection) == []
