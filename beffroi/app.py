@@ -12,7 +12,9 @@ import signal
 from collections.abc import Sequence
 
 from beffroi.bus.base import Bus, create_bus
+from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
+from beffroi.domain import messages
 from beffroi.sim.scenario import Scenario
 from beffroi.store.store import Store
 from beffroi.workers.api import ApiWorker
@@ -30,15 +32,18 @@ COMPONENTS = ("recorder", "engine", "gateway", "api", "sim")
 
 
 def build_bus(config: BeffroiConfig) -> Bus:
-    """The configured bus backend."""
+    """The configured bus backend, seen through its namespace when one is set."""
     options = config.bus
-    return create_bus(
+    root = f"{messages.SUBJECT_ROOT}.>"
+    bus = create_bus(
         options.kind,
         options.url,
         stream=options.stream,
+        subjects=(f"{options.namespace}.{root}" if options.namespace else root,),
         max_age_s=options.max_age_s,
         duplicate_window_s=options.duplicate_window_s,
     )
+    return NamespacedBus(bus, options.namespace) if options.namespace else bus
 
 
 class Application:

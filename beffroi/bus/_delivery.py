@@ -76,13 +76,16 @@ class HandlerRunner:
         if self._timer is None:
             self._timer = self._loop.call_at(started + self._options.ack_wait_s, self._check_overdue)
         error: BaseException | None = None
+        timed_out = False
         try:
             await self._handler(message)
         except asyncio.CancelledError as cancelled:
-            if self._cancelled_call != call:
-                raise
-            self._task_uncancel()
-            error = cancelled
+            if self._cancelled_call == call:
+                self._task_uncancel()
+                timed_out = True
+            elif self._task is not None and self._task.cancelling():
+                raise  # the consumer itself is being cancelled
+            error = cancelled  # else the handler's own (it awaited something that was cancelled): a failure
         except Exception as failure:
             error = failure
         finally:
@@ -92,7 +95,7 @@ class HandlerRunner:
                 self._task_uncancel()  # the handler swallowed our cancellation and finished: its work is done
             self.acked += 1
             return Outcome.ACK
-        return self._failed(message, error)
+        return self._failed(message, error, timed_out)
 
     def close(self) -> None:
         """Stop the ack_wait timer (the consumer is stopping)."""
@@ -100,9 +103,9 @@ class HandlerRunner:
             self._timer.cancel()
             self._timer = None
 
-    def _failed(self, message: BusMessage, error: BaseException) -> Outcome:
+    def _failed(self, message: BusMessage, error: BaseException, timed_out: bool) -> Outcome:
         options = self._options
-        if isinstance(error, asyncio.CancelledError):
+        if timed_out:
             reason = f"handler ran longer than ack_wait_s={options.ack_wait_s:g}"
             error_for_log: BaseException | None = None
         else:

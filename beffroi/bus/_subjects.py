@@ -1,4 +1,4 @@
-"""NATS subject rules shared by every backend: which subjects, filters and durable names are valid, and matching.
+"""NATS naming rules shared by every backend: valid subjects, filters, names and message ids, and matching.
 
 A subject is dot-separated tokens (`beffroi.readings.t1.s1`); a filter may use `*` (exactly one token) and `>`
 (one or more tokens, last position only). Both backends check input with these functions so that a bad subject
@@ -64,6 +64,15 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
+def check_msg_id(msg_id: str) -> str:
+    """`msg_id` if it can travel as a message id (a header value): non-empty, no line breaks or NUL."""
+    if not isinstance(msg_id, str) or not msg_id:
+        raise BusError(f"invalid msg_id {msg_id!r}: it must be a non-empty string")
+    if "\n" in msg_id or "\r" in msg_id or "\x00" in msg_id:
+        raise BusError(f"invalid msg_id {msg_id!r}: it may not contain line breaks or NUL")
+    return msg_id
+
+
 def filter_matches(subject_filter: str, subject: str) -> bool:
     """True when the (wildcard-free) `subject` matches `subject_filter`."""
     if subject_filter == subject:
@@ -118,13 +127,14 @@ class SubjectFilter:
 class SubjectSpace:
     """The subjects a stream accepts (a list of filters)."""
 
-    __slots__ = ("_filters", "patterns")
+    __slots__ = ("_filters", "_publishable", "patterns")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         if isinstance(patterns, str) or not patterns:
             raise BusError(f"stream subjects must be a non-empty list of filters, got {patterns!r}")
         self.patterns = tuple(check_filter(pattern) for pattern in patterns)
         self._filters = tuple(SubjectFilter(pattern) for pattern in self.patterns)
+        self._publishable: set[str] = set()  # subjects already checked (the hot path is one set lookup)
 
     def accepts(self, subject: str) -> bool:
         """True when a message published on `subject` is stored by the stream."""
@@ -137,3 +147,24 @@ class SubjectSpace:
             filter_is_subset(subject_filter, pattern) or filter_is_subset(pattern, subject_filter)
             for pattern in self.patterns
         )
+
+    def check_publish(self, subject: str, data: bytes, msg_id: str | None) -> None:
+        """Raise BusError naming the problem unless this message can be published to the stream."""
+        if subject not in self._publishable:
+            check_subject(subject)
+            if not self.accepts(subject):
+                raise BusError(f"no stream stores subject {subject!r} (stream subjects: {list(self.patterns)})")
+            if len(self._publishable) >= _MAX_CACHED_MATCHES:
+                self._publishable.clear()
+            self._publishable.add(subject)
+        if not isinstance(data, bytes):
+            raise BusError(f"message data must be bytes, got {type(data).__name__} (subject {subject!r})")
+        if msg_id is not None:
+            check_msg_id(msg_id)
+
+    def check_consumer_filter(self, subject_filter: str) -> str:
+        """`subject_filter` if a consumer may use it on this stream; raises BusError naming the problem."""
+        check_filter(subject_filter)
+        if not self.admits(subject_filter):
+            raise BusError(f"subject filter {subject_filter!r} is outside the stream's subjects {list(self.patterns)}")
+        return subject_filter

@@ -9,7 +9,7 @@ of its subject filter once (several processes sharing one durable name share the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,6 +57,12 @@ class Bus(Protocol):
     async def publish(self, subject: str, data: bytes, *, msg_id: str | None = None) -> None:
         """Publish one message; returns once the bus has it durably. Same `msg_id` twice is stored once."""
 
+    async def publish_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> None:
+        """Publish several `(subject, data, msg_id)` messages, their acknowledgements awaited together (much faster
+        than one `publish` after the other); returns once the bus has every one durably. Raises BusError when some
+        could not be stored: which ones is unknown, so retry the whole call (messages with a `msg_id` are not
+        stored twice)."""
+
     async def subscribe(
         self,
         subject_filter: str,
@@ -67,8 +73,13 @@ class Bus(Protocol):
         """Start a durable consumer on a subject filter (NATS wildcards `*` and `>` are supported)."""
 
 
-BusFactory = Callable[[str], Bus]
-"""Builds a backend from its URL (e.g. `nats://127.0.0.1:4222`, `inprocess://`)."""
+class BusFactory(Protocol):
+    """Builds a backend from its URL (e.g. `nats://127.0.0.1:4222`, `inprocess://`) and its stream settings."""
+
+    def __call__(
+        self, url: str, *, stream: str, subjects: Sequence[str], max_age_s: float, duplicate_window_s: float
+    ) -> Bus: ...
+
 
 _BACKENDS: dict[str, BusFactory] = {}
 
@@ -78,12 +89,21 @@ def register_backend(kind: str, factory: BusFactory) -> None:
     _BACKENDS[kind] = factory
 
 
-def create_bus(kind: str, url: str) -> Bus:
-    """The backend registered under `kind`, built from `url`."""
+def create_bus(
+    kind: str,
+    url: str,
+    *,
+    stream: str = "BEFFROI",
+    subjects: Sequence[str] = ("beffroi.>",),
+    max_age_s: float = 86_400.0,
+    duplicate_window_s: float = 120.0,
+) -> Bus:
+    """The backend registered under `kind`, built from `url`: its stream `stream` stores the messages published on
+    `subjects` (subject filters) for `max_age_s`, and a message id seen again within `duplicate_window_s` once."""
     from beffroi.bus import backends  # noqa: F401  (registers the shipped backends)
 
     try:
         factory = _BACKENDS[kind]
     except KeyError:
         raise KeyError(f"unknown bus kind {kind!r}; known: {sorted(_BACKENDS)}") from None
-    return factory(url)
+    return factory(url, stream=stream, subjects=subjects, max_age_s=max_age_s, duplicate_window_s=duplicate_window_s)

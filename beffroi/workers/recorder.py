@@ -21,8 +21,9 @@ class RecorderWorker:
 
     name = "recorder"
 
-    def __init__(self, bus: Bus, store: Store, *, batch_max_rows: int = 10_000) -> None:
+    def __init__(self, bus: Bus, store: Store, *, batch_max_rows: int = 10_000, parallel: int = 8) -> None:
         self._bus = bus
+        self._parallel = parallel
         self._readings: GroupCommitter[Reading] = GroupCommitter(store.insert_readings, max_batch=batch_max_rows)
         self._events: GroupCommitter[Event] = GroupCommitter(store.insert_events)
         self._dead_letters: GroupCommitter[DeadLetter] = GroupCommitter(store.insert_dead_letters)
@@ -33,8 +34,13 @@ class RecorderWorker:
         """Subscribe to everything the recorder keeps."""
         options = ConsumerOptions(batch=512, max_deliver=20, max_in_flight=4096)
         bus = self._bus
+        # Several subscribers on one durable share its messages; their writes meet in the group committer,
+        # so many small bus messages become one COPY.
         self._subscriptions = [
-            await bus.subscribe(messages.ALL_READINGS, "recorder-readings", self._on_readings, options),
+            await bus.subscribe(messages.ALL_READINGS, "recorder-readings", self._on_readings, options)
+            for _ in range(self._parallel)
+        ]
+        self._subscriptions += [
             await bus.subscribe(messages.ALL_EVENTS, "recorder-events", self._on_event, options),
             await bus.subscribe(messages.ALL_DEAD_LETTERS, "recorder-dead-letters", self._on_dead_letter, options),
             await bus.subscribe(messages.ALL_AUDIT, "recorder-audit", self._on_audit, options),
