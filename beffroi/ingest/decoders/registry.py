@@ -28,4 +28,4 @@ def get_decoder(kind: str) -> Decoder:
 
 
 def _load_shipped() -> None:
-    from beffroi.ingest.decoders import json_stream  # noqa: F401  (registers "json-stream")
+    import beffroi.ingest.decoders.json_stream  # noqa: F401  (registers "json-stream")
