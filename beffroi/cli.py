@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -33,7 +34,7 @@ def _load(path: Path | None) -> BeffroiConfig:
         _fail_config(error)
 
 
-def _fail_config(error: ConfigError) -> Any:
+def _fail_config(error: ConfigError) -> NoReturn:
     click.echo(f"invalid configuration {error.source}:", err=True)
     for problem in error.problems:
         click.echo(f"  {problem}", err=True)
@@ -230,10 +231,8 @@ def sim(
         finally:
             await app.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
 
 
 @main.command("check-config")

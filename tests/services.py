@@ -27,7 +27,9 @@ SERVICES = {
     "nats": Service("NATS JetStream", "127.0.0.1", 4222, "nats-server -js (see .ci/run)"),
 }
 
-POSTGRES_ADMIN_URL = os.environ.get("BEFFROI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BEFFROI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 MQTT_HOST, MQTT_PORT = SERVICES["mqtt"].host, SERVICES["mqtt"].port
 NATS_URL = os.environ.get("BEFFROI_TEST_NATS_URL", "nats://127.0.0.1:4222")
 

@@ -28,7 +28,7 @@ from beffroi.ingest.directory import DeviceDirectory
 from beffroi.ingest.metrics import GatewayCounters, GatewayMetrics
 from beffroi.ingest.outcome import IngestOutcome, OutcomeStatus
 from beffroi.ingest.sink import GatewaySink
-from beffroi.ingest.topic import DEFAULT_PREFIX, DataTopic, parse_data_topic
+from beffroi.ingest.topic import DataTopic, parse_data_topic
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Gateway:
         batch_max_readings: int = 2000,
         batch_linger_ms: float = 5.0,
         clock: Callable[[], float] = time.time,
-        mqtt_topic_prefix: str = DEFAULT_PREFIX,
+        mqtt_topic_prefix: str | None = None,
     ) -> None:
         self.directory = directory
         self.max_payload_bytes = max_payload_bytes

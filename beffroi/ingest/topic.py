@@ -27,8 +27,20 @@ def subscription_filter(prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}/+/data/#"
 
 
-def parse_data_topic(topic: str, prefix: str = DEFAULT_PREFIX) -> DataTopic:
-    """The tenant, site and device of a data topic; `RejectedInput("bad_topic")` when it has another shape."""
+def parse_data_topic(topic: str, prefix: str | None = DEFAULT_PREFIX) -> DataTopic:
+    """The tenant, site and device of a data topic; `RejectedInput("bad_topic")` when it has another shape.
+
+    With `prefix=None` any non-empty prefix (one or more levels) is accepted: the subscription filters already
+    chose which topics arrive.
+    """
+    if prefix is None:
+        parts = topic.split("/")
+        if len(parts) < 5 or parts[-3] != "data" or not all(parts):
+            raise RejectedInput(
+                "bad_topic",
+                f"topic {topic[:200]!r} does not match {{prefix}}/{{tenant_id}}/data/{{site_id}}/{{device_id}}",
+            )
+        return DataTopic(tenant_id=parts[-4], site_id=parts[-2], device_id=parts[-1])
     expected = f"{prefix}/{{tenant_id}}/data/{{site_id}}/{{device_id}}"
     head = prefix + "/"
     if not topic.startswith(head):

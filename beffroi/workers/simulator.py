@@ -76,7 +76,9 @@ class SimulatorWorker:
     async def start(self) -> None:
         """Build the simulator and start publishing."""
         sim = self._config.sim
-        scenario = self._scenario or await asyncio.to_thread(load_scenario, self._config.scenario)
+        scenario = self._scenario
+        if scenario is None:
+            scenario = await asyncio.to_thread(load_scenario, self._config.scenario)
         self.simulator = Simulator(
             scenario,
             seed=sim.seed,

@@ -57,3 +57,13 @@ def test_a_topic_of_another_shape_is_a_bad_topic(topic: str, detail: str) -> Non
         parse_data_topic(topic)
     assert caught.value.reason == "bad_topic"
     assert detail in caught.value.detail
+
+
+def test_any_prefix_is_accepted_when_none_is_required() -> None:
+    from beffroi.ingest.topic import parse_data_topic as parse
+
+    parts = parse("site/region/beffroi/t1/data/s1/d1", None)
+    assert (parts.tenant_id, parts.site_id, parts.device_id) == ("t1", "s1", "d1")
+    for bad in ("t1/data/s1/d1", "p/t1/telemetry/s1/d1", "p//data/s1/d1", "p/t1/data/s1/d1/extra"):
+        with pytest.raises(RejectedInput, match="bad_topic"):
+            parse(bad, None)

@@ -113,10 +113,10 @@ REJECTIONS = [
     ),
     (
         "mqtt",
-        f"elsewhere/{TENANT}/data/sdf/pc-01",
+        f"beffroi/{TENANT}/telemetry/sdf/pc-01",
         message("pc-01"),
         "bad_topic",
-        "topic 'elsewhere/paris2024/data/sdf/pc-01' does not start with",
+        "topic 'beffroi/paris2024/telemetry/sdf/pc-01' does not match",
     ),
 ]
 

@@ -1,0 +1,1 @@
+"""Video analytics on the CPU (its own issue)."""
