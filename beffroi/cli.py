@@ -283,3 +283,12 @@ def migrate(config_path: Path | None, with_scenario: bool) -> None:
     finally:
         store.close()
     click.echo("database is up to date")
+
+
+def _register_subcommands() -> None:
+    from beffroi.cli_alarms import alarms
+
+    main.add_command(alarms)
+
+
+_register_subcommands()

@@ -4,15 +4,20 @@ Modes:
   postgres-nats  the production wiring: `beffroi worker gateway|engine|recorder` as three processes on
                  PostgreSQL and NATS JetStream;
   embedded       one `beffroi serve` process on SQLite and the in-process bus (MQTT in as well).
-Each mode is compared, in the same run, with the baseline of Mosquitto delivering the same messages to one bare
-gmqtt subscriber that only counts them (the broker's ceiling on this machine).
 
-It publishes people-counter payloads (4 readings each) as fast as the broker takes them from `--publishers`
-processes for `--seconds`, plus a probe every 50 ms (a smoke detector crossing its threshold) whose alarm is
-timed from publish to "alarm stored" (the engine publishes an alarm change only after committing it; the
-benchmark polls the store for the probe's alarm). Prints one JSON object.
+The machine has 2 cores, so a load generator running beside the pipeline would take half of it. Two phases:
+  capacity  the gateway subscribes once (persistent session) and stops; `--messages` people-counter payloads
+            (4 readings each) are published into its session on a private Mosquitto (started by the benchmark
+            with no queue limit: the Debian default `max_queued_messages 1000` drops QoS 1 messages for a slow
+            subscriber); then the pipeline starts again and drains them. Sustained readings/s = readings stored
+            / time from the first to the last one stored. Nothing may be lost.
+  latency   a steady load of `--rate` messages/s with a probe every 50 ms (a smoke detector crossing its
+            threshold); latency = publish to the probe's alarm committed in the store (polled every 5 ms).
+CPU seconds and peak RSS (VmHWM) of every process are reported for each phase. The baseline, measured in the
+same run, is the broker's ceiling: the same preloaded messages drained by a bare gmqtt subscriber that only
+counts them. Prints one JSON object.
 
-  .venv/bin/python bench/end_to_end.py --mode both --seconds 20
+  .venv/bin/python bench/end_to_end.py --mode both
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import math
 import multiprocessing
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -44,6 +51,7 @@ NATS_URL = os.environ.get("BEFFROI_TEST_NATS_URL", "nats://127.0.0.1:4222")
 TENANT = "bench"
 SITE = "bench-site"
 LON, LAT = 2.3522, 48.8566
+READINGS_PER_MESSAGE = 4
 
 
 def square(lon: float, lat: float, side_m: float) -> list[list[float]]:
@@ -100,101 +108,123 @@ def make_scenario(path: Path, counters: int, probes: int) -> None:
     path.write_text(json.dumps(scenario), encoding="utf-8")
 
 
-def publisher(prefix: str, index: int, counters: int, seconds: float, qos: int, counts: Any) -> None:
-    """One load process: people-counter payloads as fast as the broker acknowledges them."""
-    import gmqtt
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A private Mosquitto with no queue limit for offline or slow persistent sessions."""
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_queued_bytes 0\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the private Mosquitto did not start")
+
+
+def counter_payload(prefix: str, tag: str, sequence: int, counters: int) -> tuple[str, bytes]:
+    device_id = f"pc-{(sequence * 7) % counters:05d}"
+    now_ms = time.time() * 1000.0
+    payload = (
+        f'{{"id":"{prefix}-{tag}-{sequence}","streamId":"{device_id}","timestamp":{now_ms:.3f},'
+        f'"value":{{"count_in":{sequence % 17},"count_out":{sequence % 13},"occupancy":{sequence % 900},'
+        f'"occupancy_ratio":0.{sequence % 80:02d}}}}}'
+    ).encode()
+    return f"{prefix}/{TENANT}/data/{SITE}/{device_id}", payload
+
+
+def publish_process(port: int, prefix: str, tag: str, counters: int, messages: int, rate: float, done: Any) -> None:
+    """Publishes `messages` people-counter payloads at QoS 1 (as fast as acknowledged, or at `rate` per s)."""
+    from beffroi.sim.mqtt_publisher import MqttPublisher
 
     async def run() -> None:
-        client = gmqtt.Client(f"{prefix}-pub-{index}")
-        await client.connect("127.0.0.1", 1883, keepalive=60)
-        sent = 0
-        deadline = time.monotonic() + seconds
-        device = index
-        while time.monotonic() < deadline:
-            for _ in range(200):
-                device_id = f"pc-{device % counters:05d}"
-                device += 7
-                now_ms = time.time() * 1000.0
-                payload = (
-                    f'{{"id":"{prefix}-{index}-{sent}","streamId":"{device_id}","timestamp":{now_ms:.3f},'
-                    f'"value":{{"count_in":{sent % 17},"count_out":{sent % 13},"occupancy":{sent % 900},'
-                    f'"occupancy_ratio":0.{sent % 80:02d}}}}}'
-                ).encode()
-                client.publish(f"{prefix}/{TENANT}/data/{SITE}/{device_id}", payload, qos=qos)
-                sent += 1
-            # Let gmqtt write and take acknowledgements; keep the in-flight window bounded.
-            while len(client._persistent_storage._messages) > 2000:  # noqa: ASYNC110 (gmqtt has no event for it)
-                await asyncio.sleep(0.001)
-            await asyncio.sleep(0)
-        while len(client._persistent_storage._messages) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-        await client.disconnect()
-        counts[index] = sent
+        client = MqttPublisher("127.0.0.1", port, client_id=f"{prefix}-pub-{tag}", qos=1, max_inflight=5000)
+        await client.start()
+        started = time.monotonic()
+        for sequence in range(messages):
+            topic, payload = counter_payload(prefix, tag, sequence, counters)
+            await client.publish(topic, payload)
+            if rate > 0:
+                ahead = started + sequence / rate - time.monotonic()
+                if ahead > 0.002:
+                    await asyncio.sleep(ahead)
+            elif sequence % 200 == 0:
+                await asyncio.sleep(0)
+        await client.stop(timeout_s=300)
+        done.value = messages
 
     asyncio.run(run())
 
 
-def run_load(prefix: str, publishers: int, counters: int, seconds: float, qos: int) -> tuple[int, float]:
-    """Start the publisher processes; returns (messages published, publish seconds)."""
-    counts = multiprocessing.Array("q", publishers)
-    procs = [
-        multiprocessing.Process(target=publisher, args=(prefix, i, counters, seconds, qos, counts))
-        for i in range(publishers)
-    ]
+def publish(port: int, prefix: str, tag: str, counters: int, messages: int, rate: float = 0.0) -> float:
+    """Runs a publisher process to the end; returns its wall seconds."""
+    done = multiprocessing.Value("q", 0)
+    proc = multiprocessing.Process(target=publish_process, args=(port, prefix, tag, counters, messages, rate, done))
     started = time.monotonic()
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
-    return int(sum(counts)), time.monotonic() - started
+    proc.start()
+    proc.join()
+    if done.value != messages:
+        raise RuntimeError(f"the publisher {tag} did not finish (exit code {proc.exitcode})")
+    return time.monotonic() - started
 
 
-def baseline(publishers: int, seconds: float, qos: int) -> dict[str, Any]:
-    """Mosquitto to one bare gmqtt subscriber that only counts: the broker's ceiling here."""
+def baseline(port: int, messages: int, counters: int) -> dict[str, Any]:
+    """The same preloaded messages drained by a bare gmqtt subscriber that only counts: the broker's ceiling."""
     import gmqtt
 
     prefix = f"bl{uuid.uuid4().hex[:8]}"
-    received = multiprocessing.Value("q", 0)
-    ready = multiprocessing.Event()
-    stop = multiprocessing.Event()
+    result: dict[str, Any] = {}
 
-    def subscriber() -> None:
-        async def run() -> None:
-            client = gmqtt.Client(f"{prefix}-sub")
-            count = 0
+    async def subscribe_once() -> None:
+        client = gmqtt.Client(f"{prefix}-sub", clean_session=False, receive_maximum=65_535, session_expiry_interval=600)
+        await client.connect("127.0.0.1", port)
+        client.subscribe(f"{prefix}/#", qos=1)
+        await asyncio.sleep(0.3)
+        await client.disconnect()
 
-            def on_message(*_: Any) -> int:
-                nonlocal count
-                count += 1
-                return 0
+    async def drain() -> None:
+        count = 0
+        first = last = 0.0
+        finished = asyncio.Event()
 
-            client.on_message = on_message
-            await client.connect("127.0.0.1", 1883)
-            client.subscribe(f"{prefix}/#", qos=qos)
-            await asyncio.sleep(0.5)
-            ready.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
-                received.value = count
+        def on_message(*_: Any) -> int:
+            nonlocal count, first, last
+            count += 1
+            last = time.monotonic()
+            if count == 1:
+                first = last
+            if count >= messages:
+                finished.set()
+            return 0
+
+        client = gmqtt.Client(f"{prefix}-sub", clean_session=False, receive_maximum=65_535, session_expiry_interval=600)
+        client.on_message = on_message
+        await client.connect("127.0.0.1", port)
+        try:
+            await asyncio.wait_for(finished.wait(), 300)
+        finally:
             await client.disconnect()
+        seconds = max(last - first, 1e-6)
+        result.update(
+            messages=count, seconds=round(seconds, 2), readings_per_s=round(count * READINGS_PER_MESSAGE / seconds)
+        )
 
-        asyncio.run(run())
-
-    sub = multiprocessing.Process(target=subscriber)
-    sub.start()
-    ready.wait(10)
-    published, publish_s = run_load(prefix, publishers, 1000, seconds, qos)
-    deadline = time.monotonic() + 30
-    while received.value < published and time.monotonic() < deadline:
-        time.sleep(0.1)
-    stop.set()
-    sub.join(10)
-    return {
-        "messages": published,
-        "received": int(received.value),
-        "readings": published * 4,
-        "readings_per_s": round(received.value * 4 / publish_s),
-    }
+    asyncio.run(subscribe_once())
+    publish(port, prefix, "baseline", counters, messages)
+    asyncio.run(drain())
+    return result
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -205,60 +235,149 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-class Probes:
-    """Smoke detectors crossing their threshold, one every `interval` seconds, timed to the stored alarm."""
+class Processes:
+    """The pipeline's processes, and what each used."""
 
-    def __init__(self, prefix: str, count: int) -> None:
-        self.prefix = prefix
-        self.count = count
-        self.sent: dict[str, float] = {}
+    def __init__(self, config: Path, workdir: Path, mode: str) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.mode = mode
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.cpu_marks: dict[str, float] = {}
 
-    async def run(self, seconds: float, interval: float = 0.05) -> None:
-        import gmqtt
+    def start(self, name: str, profile: str | None = None) -> None:
+        command = ["serve", "--no-sim"] if name == "serve" else ["worker", name]
+        wrapper = ["py-spy", "record", "--format", "raw", "-o", profile, "--"] if profile else []
+        with (self.workdir / f"{self.mode}-{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [*wrapper, sys.executable, "-m", "beffroi", *command, "--config", str(self.config)],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
-        client = gmqtt.Client(f"{self.prefix}-probe")
-        await client.connect("127.0.0.1", 1883)
-        deadline = time.monotonic() + seconds
-        index = 0
-        while time.monotonic() < deadline and index < self.count:
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited: see {self.workdir / f'{self.mode}-{name}.log'}")
+
+    def cpu_seconds(self) -> dict[str, float]:
+        seconds = {}
+        for name, proc in self.procs.items():
+            times = psutil.Process(proc.pid).cpu_times()
+            seconds[name] = times.user + times.system
+        return seconds
+
+    def usage_since(self, before: dict[str, float], wall_s: float) -> dict[str, Any]:
+        after = self.cpu_seconds()
+        return {
+            name: {
+                "cpu_s": round(after[name] - before.get(name, 0.0), 2),
+                "cpu_pct_of_one_core": round(100 * (after[name] - before.get(name, 0.0)) / wall_s, 1),
+                "peak_rss_mb": round(peak_rss_mb(proc.pid), 1),
+            }
+            for name, proc in self.procs.items()
+        }
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            try:
+                self.stop(name)
+            except subprocess.TimeoutExpired:
+                self.procs.get(name, subprocess.Popen(["true"])).kill()
+
+
+def count_readings(db: sa.Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one())
+
+
+def wait_for_readings(db: sa.Engine, expected: int, timeout_s: float, procs: Processes) -> tuple[int, float, float]:
+    """Polls until `expected` readings are stored; returns (stored, first-seen time, last-change time)."""
+    first = last = 0.0
+    stored = previous = count_readings(db)
+    deadline = time.monotonic() + timeout_s
+    while stored < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+        procs.check_alive()
+        stored = count_readings(db)
+        now = time.monotonic()
+        if stored > previous:
+            first = first or now
+            last = now
+            previous = stored
+    return stored, first, last
+
+
+def latency_phase(port: int, prefix: str, db: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
+    """Steady load at `--rate` messages/s with probes; latency from publish to the alarm committed."""
+    import gmqtt
+
+    seen: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    stop = threading.Event()
+
+    def poll() -> None:
+        query = sa.text("SELECT source FROM alarms WHERE type = 'fire_alarm'")
+        while not stop.is_set():
+            with db.connect() as conn:
+                now = time.time()
+                for (source,) in conn.execute(query):
+                    seen.setdefault(source, now)
+            time.sleep(0.005)
+
+    async def probes() -> None:
+        client = gmqtt.Client(f"{prefix}-probe")
+        await client.connect("127.0.0.1", port)
+        for index in range(args.probes):
             device_id = f"smoke-{index:05d}"
             payload = json.dumps(
                 {
-                    "id": f"{self.prefix}-probe-{index}",
+                    "id": f"{prefix}-probe-{index}",
                     "streamId": device_id,
                     "timestamp": time.time() * 1000.0,
                     "value": {"smoke_obscuration_pct_m": 9.5, "temperature_c": 31.0},
                 }
             ).encode()
-            self.sent[device_id] = time.time()
-            client.publish(f"{self.prefix}/{TENANT}/data/{SITE}/{device_id}", payload, qos=1)
-            index += 1
-            await asyncio.sleep(interval)
-        await asyncio.sleep(0.5)
+            sent[device_id] = time.time()
+            client.publish(f"{prefix}/{TENANT}/data/{SITE}/{device_id}", payload, qos=1)
+            await asyncio.sleep(args.latency_seconds / args.probes)
+        await asyncio.sleep(1.0)
         await client.disconnect()
 
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    load = threading.Thread(
+        target=publish,
+        args=(port, prefix, "steady", args.devices, int(args.rate * args.latency_seconds), args.rate),
+        daemon=True,
+    )
+    load.start()
+    asyncio.run(probes())
+    load.join()
+    deadline = time.monotonic() + 30
+    while len(seen) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    poller.join()
+    latencies = sorted(1000 * (seen[d] - t) for d, t in sent.items() if d in seen)
+    return {
+        "load_messages_per_s": args.rate,
+        "load_readings_per_s": args.rate * READINGS_PER_MESSAGE,
+        "probes": len(sent),
+        "alarms_seen": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+    }
 
-def poll_alarms(engine: sa.Engine, seen: dict[str, float], stop: Any) -> None:
-    query = sa.text("SELECT source FROM alarms WHERE type = 'fire_alarm'")
-    while not stop.is_set():
-        try:
-            with engine.connect() as conn:
-                now = time.time()
-                for (source,) in conn.execute(query):
-                    seen.setdefault(source, now)
-        except sa.exc.OperationalError:
-            pass
-        time.sleep(0.005)
 
-
-def count_readings(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text("SELECT count(*) FROM readings")).scalar_one())
-
-
-def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    import threading
-
+def run_mode(mode: str, args: argparse.Namespace, workdir: Path, port: int) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
     prefix = f"bench{run}"
     scenario = workdir / "bench-scenario.json"
@@ -269,15 +388,17 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{database_name}"'))
         store_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{database_name}"
-        bus = f'kind = "nats"\nurl = "{NATS_URL}"\nstream = "BENCH_{run}"\nnamespace = "{prefix}"\nmax_age_s = 600'
+        bus = f'kind = "nats"\nurl = "{NATS_URL}"\nstream = "BENCH_{run}"\nnamespace = "{prefix}"\nmax_age_s = 900'
+        names, gateway = ["recorder", "engine", "gateway"], "gateway"
     else:
         store_url = f"sqlite:///{workdir / f'bench-{run}.db'}"
         bus = 'kind = "inprocess"\nurl = "inprocess://"'
+        names, gateway = ["serve"], "serve"
     config = workdir / f"bench-{mode}.toml"
     config.write_text(
         f'tenant = "{TENANT}"\nscenario = "{scenario}"\nlog_level = "WARNING"\n'
         f'[store]\nurl = "{store_url}"\n[bus]\n{bus}\n'
-        f'[mqtt]\nenabled = true\nclient_id = "{prefix}-gateway"\ntopics = ["{prefix}/+/data/#"]\n'
+        f'[mqtt]\nenabled = true\nport = {port}\nclient_id = "{prefix}-gateway"\ntopics = ["{prefix}/+/data/#"]\n'
         f"[http_ingest]\nenabled = false\n[ingest]\nbatch_linger_ms = {args.linger_ms}\n"
         f"[engine]\nabsence_factor = 1000\n[sim]\nenabled = false\n[api]\nport = 0\n",
         encoding="utf-8",
@@ -288,78 +409,37 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
-    names = ["recorder", "engine", "gateway"] if mode == "postgres-nats" else ["serve"]
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    logs = {}
-    for name in names:
-        command = (["worker", name] if name != "serve" else ["serve", "--no-sim"]) + ["--config", str(config)]
-        logs[name] = (workdir / f"{mode}-{name}.log").open("wb")
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "beffroi", *command], cwd=ROOT, stdout=logs[name], stderr=subprocess.STDOUT
-        )
+    procs = Processes(config, workdir, mode)
     db = sa.create_engine(store_url)
-    seen: dict[str, float] = {}
-    stop_polling = threading.Event()
     try:
+        for name in names:
+            procs.start(name)
         time.sleep(4.0)
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited: see {workdir}/{mode}-{name}.log")
-        ps = {name: psutil.Process(proc.pid) for name, proc in procs.items()}
-        cpu_before = {name: p.cpu_times() for name, p in ps.items()}
-        poller = threading.Thread(target=poll_alarms, args=(db, seen, stop_polling), daemon=True)
-        poller.start()
-        probes = Probes(prefix, args.probes)
-        probe_thread = threading.Thread(target=lambda: asyncio.run(probes.run(args.seconds)), daemon=True)
+        procs.check_alive()
+        procs.stop(gateway)  # its persistent session stays on the broker and collects the preload
+        publish(port, prefix, "preload", args.devices, args.messages)
+        expected = args.messages * READINGS_PER_MESSAGE
+        procs.start(gateway, profile=args.profile_gateway)
         started = time.monotonic()
-        probe_thread.start()
-        published, publish_s = run_load(prefix, args.publishers, args.devices, args.seconds, args.qos)
-        probe_thread.join()
-        expected = published * 4 + len(probes.sent) * 2
-        deadline = time.monotonic() + args.drain_timeout
-        stored = count_readings(db)
-        while stored < expected and time.monotonic() < deadline:
-            time.sleep(0.2)
-            stored = count_readings(db)
-        elapsed = time.monotonic() - started
-        time.sleep(0.5)
-        stop_polling.set()
-        cpu = {}
-        for name, p in ps.items():
-            after = p.cpu_times()
-            used = (after.user - cpu_before[name].user) + (after.system - cpu_before[name].system)
-            cpu[name] = {
-                "cpu_s": round(used, 2),
-                "cpu_pct_of_one_core": round(100 * used / elapsed, 1),
-                "peak_rss_mb": round(peak_rss_mb(p.pid), 1),
-            }
-        latencies = sorted(1000 * (seen[d] - t) for d, t in probes.sent.items() if d in seen)
-        return {
-            "mode": mode,
-            "messages_published": published,
-            "publish_s": round(publish_s, 2),
+        cpu_before = procs.cpu_seconds()
+        stored, first, last = wait_for_readings(db, expected, args.drain_timeout, procs)
+        wall = time.monotonic() - started
+        capacity = {
+            "messages": args.messages,
             "readings_expected": expected,
             "readings_stored": stored,
             "lost": expected - stored,
-            "elapsed_to_all_stored_s": round(elapsed, 2),
-            "readings_per_s": round(stored / elapsed),
-            "alarm_latency_ms": {
-                "probes": len(probes.sent),
-                "alarms_seen": len(latencies),
-                "p50": round(statistics.median(latencies), 1) if latencies else None,
-                "p99": round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 1) if latencies else None,
-            },
-            "processes": cpu,
+            "drain_s": round(last - first, 2),
+            "readings_per_s": round(stored / max(last - first, 1e-6)),
+            "processes": procs.usage_since(cpu_before, wall),
         }
+        cpu_before = procs.cpu_seconds()
+        started = time.monotonic()
+        latency = latency_phase(port, prefix, db, args)
+        latency["processes"] = procs.usage_since(cpu_before, time.monotonic() - started)
+        return {"capacity": capacity, "latency": latency}
     finally:
-        stop_polling.set()
-        for proc in procs.values():
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        procs.stop_all()
         db.dispose()
         if mode == "postgres-nats":
             with admin.connect() as conn:
@@ -370,14 +450,15 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=["postgres-nats", "embedded", "both"], default="both")
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--publishers", type=int, default=1)
+    parser.add_argument("--messages", type=int, default=100_000, help="preloaded messages (4 readings each)")
     parser.add_argument("--devices", type=int, default=3000)
     parser.add_argument("--probes", type=int, default=200)
-    parser.add_argument("--qos", type=int, choices=[0, 1], default=1)
-    parser.add_argument("--linger-ms", type=float, default=20.0)
-    parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages/s during the latency phase")
+    parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--linger-ms", type=float, default=5.0)
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--profile-gateway", metavar="FILE", help="record the draining gateway with py-spy")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
@@ -385,11 +466,16 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="beffroi-bench-") as tmp:
         workdir = Path(tmp)
-        if not args.no_baseline:
-            results["baseline_mosquitto_to_bare_gmqtt"] = baseline(args.publishers, args.seconds, args.qos)
-        modes = ["postgres-nats", "embedded"] if args.mode == "both" else [args.mode]
-        for mode in modes:
-            results[mode] = run_mode(mode, args, workdir)
+        broker, port = start_broker(workdir)
+        try:
+            if not args.no_baseline:
+                results["baseline_mosquitto_to_bare_gmqtt"] = baseline(port, args.messages, args.devices)
+            modes = ["postgres-nats", "embedded"] if args.mode == "both" else [args.mode]
+            for mode in modes:
+                results[mode] = run_mode(mode, args, workdir, port)
+        finally:
+            broker.terminate()
+            broker.wait(10)
     print(json.dumps(results, indent=2))
 
 
