@@ -75,13 +75,17 @@ class Application:
     async def start(self) -> None:
         """Start every chosen component in order; on failure, stop what started and re-raise."""
         config = self.config
+        # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
+        needs_backends = any(name in {"recorder", "engine", "gateway"} for name in self.components)
         try:
-            self.store = Store(config.store.url, password=config.store.password.read())
-            await asyncio.to_thread(self.store.migrate)
-            if self._load_registry:
-                await asyncio.to_thread(load_registry_from_scenario, self.store, config.scenario)
-            self.bus = build_bus(config)
-            await self.bus.start()
+            if needs_backends or self._load_registry:
+                self.store = Store(config.store.url, password=config.store.password.read())
+                await asyncio.to_thread(self.store.migrate)
+                if self._load_registry:
+                    await asyncio.to_thread(load_registry_from_scenario, self.store, config.scenario)
+            if needs_backends:
+                self.bus = build_bus(config)
+                await self.bus.start()
             for name in self.components:
                 worker = self._build(name)
                 self.workers[name] = worker
@@ -96,21 +100,24 @@ class Application:
 
     def _build(self, name: str) -> Worker:
         config, bus, store = self.config, self.bus, self.store
-        assert bus is not None and store is not None
-        if name == "recorder":
-            return RecorderWorker(bus, store, batch_max_rows=config.store.batch_max_rows)
-        if name == "engine":
-            return EngineWorker(config, bus, store)
-        if name == "gateway":
+        if name in {"recorder", "engine", "gateway"}:
+            if bus is None or store is None:
+                raise RuntimeError(f"{name} needs the bus and the store, which are not started")
+            if name == "recorder":
+                return RecorderWorker(bus, store, batch_max_rows=config.store.batch_max_rows)
+            if name == "engine":
+                return EngineWorker(config, bus, store)
             return GatewayWorker(config, bus, store)
         if name == "api":
             from beffroi.api.app import create_app
 
             gateway = self.workers.get("gateway")
+            enabled = config.http_ingest.enabled
+            ingest_gateway = gateway.gateway if enabled and isinstance(gateway, GatewayWorker) else None
             app = create_app(
                 component_states=lambda: dict(self._states),
-                gateway=gateway.gateway if isinstance(gateway, GatewayWorker) else None,
-                ingest_token=config.http_ingest.token.read if config.http_ingest.enabled else None,
+                gateway=ingest_gateway,
+                ingest_token=config.http_ingest.token.read if ingest_gateway is not None else None,
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")
