@@ -30,7 +30,7 @@ class ApiWorker:
     async def start(self) -> None:
         """Start serving; returns once the socket is bound (or raises if it could not be)."""
         self._server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
-        self._task = asyncio.create_task(self._server.serve(), name="api")
+        self._task = asyncio.create_task(self._serve(), name="api")
         while not self._server.started:
             if self._task.done():
                 self._task.result()
@@ -38,6 +38,12 @@ class ApiWorker:
             await asyncio.sleep(0.02)
         if self._server.servers and self._server.servers[0].sockets:
             self.port = self._server.servers[0].sockets[0].getsockname()[1]
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve()
+        except SystemExit:  # uvicorn exits the process when it cannot bind; here that is an error to raise
+            raise OSError(f"the API could not start on {self.host}:{self.port} (see the error logged above)") from None
 
     async def stop(self) -> None:
         """Finish the requests in progress, then close."""
