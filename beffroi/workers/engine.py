@@ -68,6 +68,9 @@ class EngineWorker:
         self._subscriptions: list[Subscription] = []
         self._tick_task: asyncio.Task[None] | None = None
         self._data_now = 0.0
+        self._unsaved_alarms: dict[str, Alarm] = {}
+        self._unsaved_audit: list[AuditEntry] = []
+        self._unpublished: list[AlarmChange] = []
         self.changes_published = 0
 
     def now(self) -> float:
@@ -100,6 +103,11 @@ class EngineWorker:
         for subscription in self._subscriptions:
             await subscription.stop()
         self._subscriptions = []
+        if self.has_unsaved_changes:
+            try:
+                await self._commit([])
+            except Exception:
+                log.exception("engine stopping with alarm changes it could not store or publish")
 
     async def _on_readings(self, message: BusMessage) -> None:
         batch = messages.decode(message.data, ReadingBatch)
@@ -130,26 +138,44 @@ class EngineWorker:
             await asyncio.sleep(interval)
             try:
                 changes = self.engine.tick(self.now())
-                if changes:
+                if changes or self.has_unsaved_changes:
                     await self._commit(changes)
             except Exception:
                 log.exception("engine tick failed; will retry at the next tick")
 
+    @property
+    def has_unsaved_changes(self) -> bool:
+        """True while alarm changes wait to be stored or published (after a store or bus failure)."""
+        return bool(self._unsaved_alarms or self._unsaved_audit or self._unpublished)
+
     async def _commit(self, changes: Sequence[AlarmChange], audit: Sequence[AuditEntry] = ()) -> None:
-        """Persist then publish alarm changes (in order), under one lock so later states win."""
+        """Persist then publish alarm changes (in order), under one lock so later states win.
+
+        The alarm manager has already moved on when this runs, so nothing it produced may be dropped: changes go
+        to an outbox first, and whatever a store or bus failure left there is retried by the next commit or
+        tick (the failure is still raised, so the bus message that caused it is redelivered).
+        """
         async with self._lock:
-            latest: dict[str, Alarm] = {change.alarm.id: change.alarm for change in changes}
-            await asyncio.to_thread(self._store.save_alarms, list(latest.values()))
-            if audit:
-                await asyncio.to_thread(self._store.append_audit, list(audit))
             for change in changes:
+                self._unsaved_alarms[change.alarm.id] = change.alarm
+            self._unsaved_audit.extend(audit)
+            self._unpublished.extend(changes)
+            if self._unsaved_alarms:
+                await asyncio.to_thread(self._store.save_alarms, list(self._unsaved_alarms.values()))
+                self._unsaved_alarms = {}
+            if self._unsaved_audit:
+                await asyncio.to_thread(self._store.append_audit, list(self._unsaved_audit))
+                self._unsaved_audit = []
+            while self._unpublished:
+                change = self._unpublished[0]
                 alarm = change.alarm
                 await self._bus.publish(
                     messages.alarms_subject(alarm.key.tenant_id),
                     messages.encode(change),
                     msg_id=f"alarm-{alarm.id}-{alarm.updated_at:.6f}-{change.change.value}",
                 )
-            self.changes_published += len(changes)
+                self._unpublished.pop(0)
+                self.changes_published += 1
 
     async def execute(self, command: AlarmCommand) -> AlarmChange:
         """Apply an operator's action to an alarm, persist it and audit it; raises NotFound/InvalidTransition."""

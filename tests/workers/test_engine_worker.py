@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, AlarmState
 from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmChangeKind, AlarmCommand
 from beffroi.domain.observations import Event, Reading, ReadingBatch
-from beffroi.errors import InvalidTransition, NotFound
+from beffroi.errors import InvalidTransition, NotFound, StoreError
 from beffroi.store.store import Store
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
@@ -276,3 +276,39 @@ async def test_an_undecodable_message_does_not_stop_the_engine(
     await bus.publish(messages.alarm_commands_subject(TENANT), b"{}", msg_id="garbage-command")
     alarm = await raise_smoke_alarm(bus, feed)
     assert alarm.key.source == SMOKE
+
+
+class FlakyStore(Store):
+    """The real SQLite store, failing its next `failures` alarm saves as a database outage would."""
+
+    failures = 0
+
+    def save_alarms(self, alarms: Sequence[Alarm]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("database unreachable (injected)")
+        super().save_alarms(alarms)
+
+
+async def test_an_alarm_is_stored_after_the_store_comes_back(
+    config: BeffroiConfig, bus: Bus, store: Store, feed: AlarmFeed, caplog: pytest.LogCaptureFixture
+) -> None:
+    flaky = FlakyStore(store.url)
+    flaky.failures = 3
+    worker = EngineWorker(
+        config.model_copy(update={"engine": config.engine.model_copy(update={"absence_check_s": 0.1})}), bus, flaky
+    )
+    await worker.start()
+    try:
+        with caplog.at_level(logging.CRITICAL, logger="beffroi.bus"):
+            await publish_readings(bus, smoke_batch("b-1", 9.0, T0), "m-1")
+            await feed.wait_for(1)
+        stored = [a for a in store.query_alarms(TENANT) if a.key.type == "fire_alarm"]
+        assert [(a.key.source, a.key.type, a.state) for a in stored] == [
+            (SMOKE, "fire_alarm", AlarmState.UNACKNOWLEDGED)
+        ]
+        assert len(feed.changes) == 1
+        await wait_until(lambda: not worker.has_unsaved_changes, 5.0, lambda: "outbox never drained")
+    finally:
+        await worker.stop()
+        flaky.close()
