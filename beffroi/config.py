@@ -315,6 +315,56 @@ class ApiConfig(Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
 
 
+Role = Literal["viewer", "operator", "supervisor", "admin"]
+
+
+class OidcConfig(Section):
+    """Bearer tokens from an external OpenID Connect identity provider (e.g. Keycloak), checked against its keys.
+
+    The keys are a JWKS given inline (`jwks`), in a file (`jwks_file`) or at a URL (`jwks_url`, fetched and
+    cached for `jwks_cache_s`): exactly one. The user's tenant and role are read from the token's claims named by
+    `tenant_claim` and `role_claim` (dotted paths, e.g. `realm_access.roles`; a list of roles grants the highest
+    known one); `default_tenant` / `default_role` apply when the claim is absent.
+    """
+
+    issuer: Annotated[str, Field(min_length=1)]
+    audience: Annotated[str, Field(min_length=1)]
+    jwks: dict[str, Any] | None = None
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    jwks_cache_s: Annotated[float, Field(gt=0)] = 3600.0
+    algorithms: Annotated[
+        list[Literal["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]], Field(min_length=1)
+    ] = [
+        "RS256",
+        "ES256",
+    ]
+    tenant_claim: Annotated[str, Field(min_length=1)] = "tenant"
+    role_claim: Annotated[str, Field(min_length=1)] = "role"
+    username_claim: Annotated[str, Field(min_length=1)] = "preferred_username"
+    default_tenant: str | None = None
+    default_role: Role | None = None
+    leeway_s: Annotated[float, Field(ge=0, le=300)] = 30.0
+
+    @pydantic.model_validator(mode="after")
+    def _one_key_source(self) -> OidcConfig:
+        sources = [self.jwks is not None, self.jwks_file is not None, self.jwks_url is not None]
+        if sum(sources) != 1:
+            raise ValueError("set exactly one of `jwks`, `jwks_file` or `jwks_url`")
+        return self
+
+
+class AuthConfig(Section):
+    """Operator API accounts: local users signing tokens with `secret` (HS256), and optionally OIDC tokens.
+
+    The API refuses to start without a secret of at least 32 characters.
+    """
+
+    secret: SecretRef = SecretRef(env="BEFFROI_API_SECRET")
+    token_ttl_s: Annotated[int, Field(ge=60, le=7 * 86_400)] = 8 * 3600
+    oidc: OidcConfig | None = None
+
+
 class BeffroiConfig(Section):
     """The whole configuration."""
 
@@ -330,6 +380,7 @@ class BeffroiConfig(Section):
     engine: EngineConfig = EngineConfig()
     sim: SimConfig = SimConfig()
     api: ApiConfig = ApiConfig()
+    auth: AuthConfig = AuthConfig()
 
 
 ENV_PREFIX = "BEFFROI_"

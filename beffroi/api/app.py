@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from beffroi import __version__
+from beffroi.api.auth.settings import AuthSettings
+from beffroi.api.context import AlarmCommandSink
+from beffroi.api.operator_api import build_context, mount_operator_api
 from beffroi.ingest.gateway import Gateway
 from beffroi.ingest.http import build_ingest_router
+from beffroi.store.store import Store
 
 ComponentStates = Callable[[], Mapping[str, str]]
 
@@ -19,8 +24,17 @@ def create_app(
     component_states: ComponentStates,
     gateway: Gateway | None = None,
     ingest_token: Callable[[], str | None] | None = None,
+    store: Store | None = None,
+    auth: AuthSettings | None = None,
+    alarm_commands: AlarmCommandSink | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The API: `/health` (liveness, no data) and, when a gateway runs here, `POST /ingest/{tenant_id}`."""
+    """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
+    store and auth settings, the operator API under `/api` (OpenAPI at `/api/openapi.json`).
+
+    `alarm_commands` applies operator actions on alarms (the engine: `EngineWorker` in-process); without it those
+    routes answer 503. `clock` stamps tokens and audit entries (tests move it).
+    """
     app = FastAPI(
         title="Beffroi",
         version=__version__,
@@ -35,6 +49,11 @@ def create_app(
             {"status": "ok" if healthy else "degraded", "version": __version__, "components": states},
             status_code=200 if healthy else 503,
         )
+
+    if store is not None and auth is not None:
+        mount_operator_api(app, build_context(store, auth, alarm_commands, clock=clock))
+    elif store is not None or auth is not None:
+        raise ValueError("the operator API needs both `store` and `auth`")
 
     if gateway is not None:
         current_gateway = gateway

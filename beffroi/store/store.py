@@ -20,10 +20,12 @@ from beffroi.domain.records import AuditEntry, DeadLetter
 from beffroi.domain.registry import Device, Site, Tenant, Zone
 from beffroi.errors import StoreError
 from beffroi.store import alarms as alarm_repository
-from beffroi.store import audit, dead_letters, events, readings, registry
+from beffroi.store import audit, dead_letters, events, readings, registry, rollups, users
 from beffroi.store.database import WRITE_OPTION, create_engine, is_memory_sqlite, parse_url
 from beffroi.store.errors import translated
 from beffroi.store.migrator import upgrade_to_head
+from beffroi.store.rollups import ReadingBucket
+from beffroi.store.users import UserRecord
 
 
 class Store:
@@ -177,6 +179,23 @@ class Store:
                 connection, tenant_id, device_id=device_id, metric=metric, since=since, until=until, limit=limit
             )
 
+    def rollup_readings(
+        self,
+        tenant_id: str,
+        device_id: str,
+        metric: str,
+        *,
+        bucket_s: int,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[ReadingBucket]:
+        """Min, max, mean and count of one device's metric per bucket of `bucket_s` seconds, newest bucket first."""
+        with self._reading("rolling up readings") as connection:
+            return rollups.rollup_readings(
+                connection, tenant_id, device_id, metric, bucket_s=bucket_s, since=since, until=until, limit=limit
+            )
+
     def count_readings(self, tenant_id: str) -> int:
         """How many readings the tenant has."""
         with self._reading("counting readings") as connection:
@@ -279,3 +298,20 @@ class Store:
         """The tenant's audit entries newest first, from `since` on, about one target when given."""
         with self._reading("querying the audit log") as connection:
             return audit.query_audit(connection, tenant_id, since=since, target_id=target_id, limit=limit)
+
+    # users
+
+    def upsert_user(self, user: UserRecord) -> None:
+        """Insert or replace a local account by tenant and username; its tenant must exist."""
+        with self._writing("saving a user") as connection:
+            users.upsert_user(connection, user)
+
+    def get_user(self, tenant_id: str, username: str) -> UserRecord:
+        """One account of the tenant; raises NotFound when the tenant has no such user."""
+        with self._reading("reading a user") as connection:
+            return users.get_user(connection, tenant_id, username)
+
+    def list_users(self, tenant_id: str) -> list[UserRecord]:
+        """The tenant's accounts, by username."""
+        with self._reading("listing users") as connection:
+            return users.list_users(connection, tenant_id)

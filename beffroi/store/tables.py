@@ -213,3 +213,17 @@ audit_log = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.Index(None, "tenant_id", "ts"),
 )
+
+users = sa.Table(
+    "users",
+    metadata,
+    _tenant(),
+    _text("username"),
+    _text("password_hash"),
+    _text("role"),
+    _text("display_name"),
+    sa.Column("disabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcTimestamp(), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "username"),
+    sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+)

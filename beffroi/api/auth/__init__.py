@@ -1,0 +1,1 @@
+"""Authentication and authorisation of the operator API: local accounts, signed tokens, OIDC tokens, roles."""

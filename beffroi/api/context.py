@@ -1,0 +1,44 @@
+"""What the operator API's routes work with: the store, the authenticator, the token issuer, the alarm commands."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import Request
+
+from beffroi.api.auth.authenticator import Authenticator
+from beffroi.api.auth.tokens import LocalTokens
+from beffroi.domain.messages import AlarmChange, AlarmCommand
+from beffroi.store.store import Store
+
+
+class AlarmCommandSink(Protocol):
+    """Whatever applies an operator's action to an alarm: the engine (in-process, `EngineWorker.execute`).
+
+    `execute` returns the change, or raises NotFound (no such open alarm in the tenant), InvalidTransition (not
+    allowed in the alarm's state) or RejectedInput (a bad reason or duration).
+    """
+
+    async def execute(self, command: AlarmCommand) -> AlarmChange:
+        """Apply, persist and audit the command."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """Shared by every request of one application."""
+
+    store: Store
+    authenticator: Authenticator
+    tokens: LocalTokens
+    alarm_commands: AlarmCommandSink | None
+    clock: Callable[[], float] = field(default=time.time)
+
+
+def api_context(request: Request) -> ApiContext:
+    """The application's context (a FastAPI dependency)."""
+    context: ApiContext = request.app.state.api_context
+    return context

@@ -1,0 +1,1 @@
+"""Bulk imports of the registry: devices from CSV, zones from GeoJSON. Checked whole before anything is written."""

@@ -1,0 +1,56 @@
+"""Mounts the operator API (/api/...) on an application: context, error handlers, routers, OpenAPI document."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from beffroi.api.auth.authenticator import Authenticator
+from beffroi.api.auth.oidc import OidcVerifier, jwks_source
+from beffroi.api.auth.settings import AuthSettings
+from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.context import AlarmCommandSink, ApiContext
+from beffroi.api.errors import install_error_handlers
+from beffroi.api.routers import alarms, audit, auth, dead_letters, devices, events, readings, sites, tenants, zones
+from beffroi.store.store import Store
+
+ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters)
+OPENAPI_PATH = "/api/openapi.json"
+
+
+def build_context(
+    store: Store,
+    auth_settings: AuthSettings,
+    alarm_commands: AlarmCommandSink | None,
+    *,
+    clock: Callable[[], float] = time.time,
+    http: httpx.AsyncClient | None = None,
+) -> ApiContext:
+    """The routes' shared context; a bad OIDC key file or inline JWKS fails here, at start-up."""
+    tokens = LocalTokens(auth_settings.secret, auth_settings.token_ttl_s, clock)
+    oidc = None
+    if auth_settings.oidc is not None:
+        oidc = OidcVerifier(auth_settings.oidc, jwks_source(auth_settings.oidc, http))
+    return ApiContext(
+        store=store,
+        authenticator=Authenticator(store, tokens, oidc),
+        tokens=tokens,
+        alarm_commands=alarm_commands,
+        clock=clock,
+    )
+
+
+def mount_operator_api(app: FastAPI, context: ApiContext) -> None:
+    """Add the /api routes, their error handlers, and the OpenAPI document at /api/openapi.json."""
+    app.state.api_context = context
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    @app.get(OPENAPI_PATH, include_in_schema=False)
+    async def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())

@@ -1,0 +1,1 @@
+"""The operator API's routers, one per resource, all under /api."""

@@ -1,0 +1,68 @@
+"""Fixtures of the operator API tests: a filled SQLite store (copied from a session template), the real engine on
+the in-process bus, and the application driven in-process through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from beffroi.api.app import create_app
+from beffroi.api.auth.settings import AuthSettings
+from beffroi.bus.base import Bus, create_bus
+from beffroi.config import parse_config
+from beffroi.store.store import Store
+from beffroi.workers.engine import EngineWorker
+from tests.api.world import SCENARIOS, SECRET, TENANT_A, fill
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the test world, filled once per session."""
+    path = tmp_path_factory.mktemp("api-world") / "beffroi.db"
+    with Store(f"sqlite:///{path}") as store:
+        fill(store)
+    return path
+
+
+@pytest.fixture
+def world(world_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """A fresh copy of the test world."""
+    path = tmp_path / "beffroi.db"
+    shutil.copyfile(world_template, path)
+    with Store(f"sqlite:///{path}") as store:
+        yield store
+
+
+@pytest.fixture
+async def engine(world: Store) -> AsyncIterator[EngineWorker]:
+    """The real engine worker on an in-process bus, holding the world's open alarms."""
+    config = parse_config(
+        {"tenant": TENANT_A, "scenario": str(SCENARIOS / "two_tenants_a.json"), "engine": {"absence_check_s": 3600}}
+    )
+    bus: Bus = create_bus("inprocess", "inprocess://")
+    await bus.start()
+    worker = EngineWorker(config, bus, world)
+    await worker.start()
+    yield worker
+    await worker.stop()
+    await bus.close()
+
+
+@pytest.fixture
+def api(world: Store, engine: EngineWorker) -> FastAPI:
+    """The application with the operator API, alarm actions going to the engine."""
+    return create_app(
+        component_states=lambda: {"api": "running"}, store=world, auth=AuthSettings(SECRET), alarm_commands=engine
+    )
+
+
+@pytest.fixture
+async def client(api: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the application."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://beffroi") as http:
+        yield http

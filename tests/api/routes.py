@@ -1,0 +1,81 @@
+"""Every operator API route, with the least role it needs and a request that is valid for tenant city-a."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from beffroi.api.auth.roles import Role
+from tests.api.world import DEVICE, SITE, TENANT_A, ZONE
+
+GEOJSON: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "square-stage", "site_id": SITE, "name": "Stage", "kind": "stand", "capacity": 50},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[4.8313, 45.7576], [4.8315, 45.7576], [4.8315, 45.7577], [4.8313, 45.7577], [4.8313, 45.7576]]
+                ],
+            },
+        }
+    ],
+}
+CSV = f"id,site_id,zone_id,kind,lon,lat\nsquare-new-pc,{SITE},{ZONE},people_counter,4.832,45.7578\n"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route: its method, its path template, a concrete path, the least role, and a valid request."""
+
+    method: str
+    template: str
+    path: str
+    role: Role
+    json: Any = None
+    content: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ROUTES = [
+    Route("GET", "/api/auth/me", "/api/auth/me", Role.VIEWER),
+    Route("GET", "/api/tenants", "/api/tenants", Role.ADMIN),
+    Route("GET", "/api/tenants/{tenant_id}", f"/api/tenants/{TENANT_A}", Role.ADMIN),
+    Route("GET", "/api/sites", "/api/sites", Role.VIEWER),
+    Route("GET", "/api/sites/{site_id}", f"/api/sites/{SITE}", Role.VIEWER),
+    Route("GET", "/api/zones", "/api/zones", Role.VIEWER),
+    Route("GET", "/api/zones/{zone_id}", f"/api/zones/{ZONE}", Role.VIEWER),
+    Route("POST", "/api/zones/import", "/api/zones/import", Role.ADMIN, json=GEOJSON),
+    Route("GET", "/api/devices", "/api/devices", Role.VIEWER),
+    Route("GET", "/api/devices/{device_id}", f"/api/devices/{DEVICE}", Role.VIEWER),
+    Route(
+        "POST",
+        "/api/devices/import",
+        "/api/devices/import",
+        Role.ADMIN,
+        content=CSV,
+        headers={"Content-Type": "text/csv"},
+    ),
+    Route("GET", "/api/readings", f"/api/readings?device_id={DEVICE}", Role.VIEWER),
+    Route("GET", "/api/readings/rollup", f"/api/readings/rollup?device_id={DEVICE}&metric=occupancy", Role.VIEWER),
+    Route("GET", "/api/events", "/api/events", Role.VIEWER),
+    Route("GET", "/api/alarms", "/api/alarms", Role.VIEWER),
+    Route("GET", "/api/alarms/{alarm_id}", "/api/alarms/a-critical", Role.VIEWER),
+    Route("POST", "/api/alarms/{alarm_id}/acknowledge", "/api/alarms/a-critical/acknowledge", Role.OPERATOR),
+    Route(
+        "POST",
+        "/api/alarms/{alarm_id}/shelve",
+        "/api/alarms/a-low-old/shelve",
+        Role.OPERATOR,
+        json={"reason": "maintenance", "duration_s": 600},
+    ),
+    Route("POST", "/api/alarms/{alarm_id}/clear", "/api/alarms/a-low-new/clear", Role.OPERATOR),
+    Route("GET", "/api/audit", "/api/audit", Role.SUPERVISOR),
+    Route("GET", "/api/dead-letters", "/api/dead-letters", Role.ADMIN),
+]
+"""Every authenticated route (POST /api/auth/login is the one route without a token)."""
