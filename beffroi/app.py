@@ -17,7 +17,7 @@ from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
 from beffroi.sim.scenario import Scenario
 from beffroi.store.store import Store
-from beffroi.workers.api import ApiWorker
+from beffroi.workers.api import ApiWorker, auth_settings_from
 from beffroi.workers.base import Health, Worker
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.gateway import GatewayWorker
@@ -78,7 +78,7 @@ class Application:
         # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
         needs_backends = any(name in {"recorder", "engine", "gateway"} for name in self.components)
         try:
-            if needs_backends or self._load_registry:
+            if needs_backends or self._load_registry or "api" in self.components:
                 self.store = Store(config.store.url, password=config.store.password.read())
                 await asyncio.to_thread(self.store.migrate)
                 if self._load_registry:
@@ -114,10 +114,14 @@ class Application:
             gateway = self.workers.get("gateway")
             enabled = config.http_ingest.enabled
             ingest_gateway = gateway.gateway if enabled and isinstance(gateway, GatewayWorker) else None
+            engine = self.workers.get("engine")
             app = create_app(
                 component_states=lambda: dict(self._states),
                 gateway=ingest_gateway,
                 ingest_token=config.http_ingest.token.read if ingest_gateway is not None else None,
+                store=store,
+                auth=auth_settings_from(config),
+                alarm_commands=engine if isinstance(engine, EngineWorker) else None,
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")

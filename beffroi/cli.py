@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -58,17 +59,36 @@ def main() -> None:
     """Beffroi: an open control tower for the security of large events, cities and sensitive sites."""
 
 
-def _demo_token(data_dir: Path) -> str:
-    """The demo's ingest token: from BEFFROI_INGEST_TOKEN, else kept in DATA_DIR/ingest-token (mode 600)."""
-    if os.environ.get("BEFFROI_INGEST_TOKEN"):
-        return os.environ["BEFFROI_INGEST_TOKEN"]
-    path = data_dir / "ingest-token"
+def _demo_secret(data_dir: Path, name: str, env: str, length: int) -> str:
+    """A demo secret: from the environment variable, else kept in DATA_DIR/NAME (mode 600), made once."""
+    if os.environ.get(env):
+        return os.environ[env]
+    path = data_dir / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    token = secrets.token_urlsafe(24)
-    path.write_text(token + "\n", encoding="utf-8")
+    value = secrets.token_urlsafe(length)
+    path.write_text(value + "\n", encoding="utf-8")
     path.chmod(0o600)
-    return token
+    return value
+
+
+DEMO_USER = "demo"
+
+
+def _prepare_demo(config: BeffroiConfig, password: str) -> str:
+    """Schema, registry and the demo account (an admin of the scenario's tenant); returns that tenant."""
+    from beffroi.cli_users import create_user
+    from beffroi.store.store import Store
+    from beffroi.workers.registry_loader import load_registry_from_scenario
+
+    store = Store(config.store.url)
+    try:
+        store.migrate()
+        tenant = load_registry_from_scenario(store, config.scenario)
+        create_user(store, tenant, DEMO_USER, password, "admin", "Demo operator")
+    finally:
+        store.close()
+    return tenant
 
 
 @main.command()
@@ -114,8 +134,10 @@ def demo(
 ) -> None:
     """Everything in one process on the embedded default: SQLite, in-process bus, built-in simulator."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    token = _demo_token(data_dir)
+    token = _demo_secret(data_dir, "ingest-token", "BEFFROI_INGEST_TOKEN", 24)
     os.environ["BEFFROI_INGEST_TOKEN"] = token
+    os.environ["BEFFROI_API_SECRET"] = _demo_secret(data_dir, "api-secret", "BEFFROI_API_SECRET", 48)
+    password = _demo_secret(data_dir, "demo-password", "BEFFROI_DEMO_PASSWORD", 12)
     data: dict[str, Any] = {
         "data_dir": str(data_dir),
         "store": {"url": f"sqlite:///{(data_dir / 'beffroi.db').resolve()}"},
@@ -138,13 +160,22 @@ def demo(
     except ConfigError as error:
         _fail_config(error)
     _setup_logging(config.log_level)
-    click.echo(f"Beffroi demo: http://{host}:{port}  (data in {data_dir.resolve()})")
-    click.echo(f"  health:  curl http://{host}:{port}/health")
-    click.echo(
-        f"  ingest:  curl -H 'Authorization: Bearer {token}' -d @reading.json http://{host}:{port}/ingest/paris2024"
-    )
+    try:
+        tenant = _prepare_demo(config, password)
+    except (BeffroiError, click.BadParameter) as error:
+        click.echo(f"beffroi: {error}", err=True)
+        sys.exit(1)
+    config = config.model_copy(update={"tenant": tenant})
+    base = f"http://{host}:{port}"
+    login = json.dumps({"tenant": config.tenant, "username": DEMO_USER, "password": password})
+    click.echo(f"Beffroi demo: {base}  (data in {data_dir.resolve()})")
+    click.echo(f"  log in:  user {DEMO_USER!r}, password {password!r} (kept in {data_dir / 'demo-password'})")
+    click.echo(f"           curl -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{login}'")
+    click.echo(f"  API:     {base}/docs  (OpenAPI: {base}/api/openapi.json)")
+    click.echo(f"  health:  curl {base}/health")
+    click.echo(f"  ingest:  curl -H 'Authorization: Bearer {token}' -d @reading.json {base}/ingest/{config.tenant}")
     click.echo("  stop with Ctrl-C")
-    _run(Application(config))
+    _run(Application(config, load_registry=False))
 
 
 @main.command()
@@ -287,8 +318,10 @@ def migrate(config_path: Path | None, with_scenario: bool) -> None:
 
 def _register_subcommands() -> None:
     from beffroi.cli_alarms import alarms
+    from beffroi.cli_users import user
 
     main.add_command(alarms)
+    main.add_command(user)
 
 
 _register_subcommands()

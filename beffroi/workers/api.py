@@ -9,6 +9,9 @@ import logging
 import uvicorn
 from fastapi import FastAPI
 
+from beffroi.api.auth.roles import Role
+from beffroi.api.auth.settings import AuthSettings, OidcSettings
+from beffroi.config import BeffroiConfig
 from beffroi.workers.base import Health
 
 log = logging.getLogger("beffroi.workers.api")
@@ -55,3 +58,26 @@ class ApiWorker:
     def health(self) -> Health:
         """Where the API listens."""
         return {"host": self.host, "port": self.port}
+
+
+def auth_settings_from(config: BeffroiConfig) -> AuthSettings:
+    """The API's authentication settings from the config tree; raises ConfigError without a usable secret."""
+    oidc_config = config.auth.oidc
+    oidc = None
+    if oidc_config is not None:
+        oidc = OidcSettings(
+            issuer=oidc_config.issuer,
+            audience=oidc_config.audience,
+            jwks=oidc_config.jwks,
+            jwks_file=oidc_config.jwks_file,
+            jwks_url=oidc_config.jwks_url,
+            jwks_cache_s=oidc_config.jwks_cache_s,
+            algorithms=tuple(oidc_config.algorithms),
+            tenant_claim=oidc_config.tenant_claim,
+            role_claim=oidc_config.role_claim,
+            username_claim=oidc_config.username_claim,
+            default_tenant=oidc_config.default_tenant,
+            default_role=Role.parse(oidc_config.default_role) if oidc_config.default_role else None,
+            leeway_s=oidc_config.leeway_s,
+        )
+    return AuthSettings(config.auth.secret.read() or "", token_ttl_s=config.auth.token_ttl_s, oidc=oidc)
