@@ -245,15 +245,16 @@ class Processes:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.cpu_marks: dict[str, float] = {}
 
-    def start(self, name: str, profile: str | None = None) -> None:
+    def start(self, name: str) -> None:
         command = ["serve", "--no-sim"] if name == "serve" else ["worker", name]
-        wrapper = ["py-spy", "record", "--format", "raw", "-o", profile, "--"] if profile else []
+        secret = os.environ.get("BEFFROI_API_SECRET") or uuid.uuid4().hex * 2
         with (self.workdir / f"{self.mode}-{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                [*wrapper, sys.executable, "-m", "beffroi", *command, "--config", str(self.config)],
+                [sys.executable, "-m", "beffroi", *command, "--config", str(self.config)],
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, "BEFFROI_API_SECRET": secret},
             )
 
     def stop(self, name: str) -> None:
@@ -419,7 +420,7 @@ def run_mode(mode: str, args: argparse.Namespace, workdir: Path, port: int) -> d
         procs.stop(gateway)  # its persistent session stays on the broker and collects the preload
         publish(port, prefix, "preload", args.devices, args.messages)
         expected = args.messages * READINGS_PER_MESSAGE
-        procs.start(gateway, profile=args.profile_gateway)
+        procs.start(gateway)
         started = time.monotonic()
         cpu_before = procs.cpu_seconds()
         stored, first, last = wait_for_readings(db, expected, args.drain_timeout, procs)
@@ -458,7 +459,6 @@ def main() -> None:
     parser.add_argument("--linger-ms", type=float, default=5.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--profile-gateway", metavar="FILE", help="record the draining gateway with py-spy")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
