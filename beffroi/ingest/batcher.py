@@ -1,8 +1,9 @@
 """Gathers readings into one `ReadingBatch` per (tenant, site) and publishes it when full or after a linger time.
 
-Each `add` returns a future of its own that settles with the batch carrying those readings: it resolves once the
-batch is published, or fails with the publisher's exception, so a caller acknowledges its sender only after the
-bus has the data. Cancelling one caller's future touches no one else's (and costs less than `asyncio.shield`).
+Every batch has one future that settles when the batch is published, or fails with the publisher's exception,
+so a sender is acknowledged only after the bus has the data. `add_shared` returns that shared future (for callers
+that only attach callbacks, like the MQTT acknowledgement path: no future per message); `add` returns a future of
+the caller's own that follows it, so cancelling one caller touches no one else.
 Batches of one (tenant, site) are published one at a time, in the order they were filled.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from beffroi.domain.observations import Reading, ReadingBatch
 from beffroi.errors import BusError
+from beffroi.ingest.settling import follow
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,14 @@ Publish = Callable[[ReadingBatch], Awaitable[None]]
 
 
 class _Pending:
-    """The batch being filled for one key, and the futures of the callers waiting for it."""
+    """The batch being filled for one key, and the future that settles when it is published."""
 
-    __slots__ = ("readings", "timer", "waiters")
+    __slots__ = ("readings", "settled", "timer")
 
-    def __init__(self) -> None:
+    def __init__(self, settled: asyncio.Future[None], timer: asyncio.TimerHandle) -> None:
         self.readings: list[Reading] = []
-        self.waiters: list[asyncio.Future[None]] = []
-        self.timer: asyncio.TimerHandle | None = None
+        self.settled = settled
+        self.timer = timer
 
 
 class ReadingBatcher:
@@ -58,22 +60,27 @@ class ReadingBatcher:
         The future is this caller's own. All `readings` go into the same batch (a batch exceeds `max_readings`
         only when one call alone brings more).
         """
+        return follow(self.add_shared(tenant_id, site_id, readings))
+
+    def add_shared(self, tenant_id: str, site_id: str | None, readings: Sequence[Reading]) -> asyncio.Future[None]:
+        """Like `add`, but returns the future of the whole batch, shared by every caller of that batch.
+
+        Attach callbacks to it; never cancel it, nor await it from a task that may be cancelled (use `add`).
+        """
         key = (tenant_id, site_id)
         pending = self._pending.get(key)
         if pending is not None and len(pending.readings) + len(readings) > self.max_readings:
             self._flush(key)
             pending = None
-        loop = asyncio.get_running_loop()
         if pending is None:
-            pending = _Pending()
-            pending.timer = loop.call_later(self.linger_s, self._flush, key)
+            loop = asyncio.get_running_loop()
+            pending = _Pending(loop.create_future(), loop.call_later(self.linger_s, self._flush, key))
             self._pending[key] = pending
         pending.readings.extend(readings)
-        done: asyncio.Future[None] = loop.create_future()
-        pending.waiters.append(done)
+        settled = pending.settled
         if len(pending.readings) >= self.max_readings:
             self._flush(key)
-        return done
+        return settled
 
     @property
     def pending_readings(self) -> int:
@@ -94,14 +101,13 @@ class ReadingBatcher:
         pending = self._pending.pop(key, None)
         if pending is None:
             return
-        if pending.timer is not None:
-            pending.timer.cancel()
+        pending.timer.cancel()
         batch = ReadingBatch(batch_id=uuid.uuid4().hex, tenant_id=key[0], readings=pending.readings)
-        task = asyncio.get_running_loop().create_task(self._publish_in_order(key, batch, pending.waiters))
+        task = asyncio.get_running_loop().create_task(self._publish_in_order(key, batch, pending.settled))
         self._flushing.add(task)
         task.add_done_callback(self._flushing.discard)
 
-    async def _publish_in_order(self, key: BatchKey, batch: ReadingBatch, waiters: list[asyncio.Future[None]]) -> None:
+    async def _publish_in_order(self, key: BatchKey, batch: ReadingBatch, settled: asyncio.Future[None]) -> None:
         lock = self._order_locks.get(key)
         if lock is None:
             lock = self._order_locks[key] = asyncio.Lock()
@@ -109,17 +115,16 @@ class ReadingBatcher:
             async with lock:
                 await self._publish(batch)
         except Exception as exc:
-            self._fail(batch, waiters, exc)
+            self._fail(batch, settled, exc)
             return
         except asyncio.CancelledError:
-            self._fail(batch, waiters, BusError(f"publishing reading batch {batch.batch_id} was cancelled"))
+            self._fail(batch, settled, BusError(f"publishing reading batch {batch.batch_id} was cancelled"))
             raise
         self.batches_published += 1
-        for done in waiters:
-            if not done.done():
-                done.set_result(None)
+        if not settled.done():
+            settled.set_result(None)
 
-    def _fail(self, batch: ReadingBatch, waiters: list[asyncio.Future[None]], exc: Exception) -> None:
+    def _fail(self, batch: ReadingBatch, settled: asyncio.Future[None], exc: Exception) -> None:
         self.batches_failed += 1
         log.warning(
             "publishing reading batch %s (%d readings, tenant %s) failed: %s",
@@ -128,7 +133,6 @@ class ReadingBatcher:
             batch.tenant_id,
             repr(exc),  # a string: a log record holding the exception would keep its frames and waiters alive
         )
-        for done in waiters:
-            if not done.done():
-                done.set_exception(exc)
-                done.exception()  # marks it retrieved: a caller that gave up is not reported; awaiting still raises
+        if not settled.done():
+            settled.set_exception(exc)
+            settled.exception()  # marks it retrieved: a failure nobody waited for is not reported; awaiting raises

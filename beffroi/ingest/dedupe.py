@@ -30,6 +30,17 @@ class RecentIds:
             self._current = set()
         self._current.add(msg_id)
 
+    def add_if_new(self, msg_id: str) -> bool:
+        """Remember `msg_id` and return True, or return False when it is already remembered."""
+        current = self._current
+        if msg_id in current or msg_id in self._previous:
+            return False
+        if len(current) >= self.capacity:
+            self._previous = current
+            current = self._current = set()
+        current.add(msg_id)
+        return True
+
     def discard(self, msg_id: str) -> None:
         """Forget `msg_id` (its message was not delivered after all and must be accepted when it comes again)."""
         self._current.discard(msg_id)
@@ -62,10 +73,7 @@ class DedupeFilter:
         recent = self._tenants.get(tenant_id)
         if recent is None:
             recent = self._tenants[tenant_id] = RecentIds(self.capacity)
-        elif msg_id in recent:
-            return False
-        recent.add(msg_id)
-        return True
+        return recent.add_if_new(msg_id)
 
     def discard(self, tenant_id: str, msg_id: str) -> None:
         """Forget `msg_id` of `tenant_id`."""

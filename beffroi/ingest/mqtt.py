@@ -1,17 +1,18 @@
 """The MQTT subscriber of the gateway (gmqtt, MQTT 5): at-least-once from the broker to the bus.
 
-Acknowledgement: a QoS 1 message is acknowledged (PUBACK) only after the gateway returned, that is after the bus
-holds its readings and event (gmqtt with `optimistic_acknowledgement=False` sends the PUBACK when the async
-`on_message` returns a reason code). When the bus refused them, the PUBACK is withheld and the subscriber
-reconnects after a back-off so the broker sends the message again:
+Acknowledgement: a QoS 1 message is acknowledged (PUBACK) only after the bus holds its readings and event (or its
+dead letter). Each message is handed synchronously to `Gateway.submit_mqtt`, which returns the future of its
+reading batch; the PUBACKs of a batch are written together once it is published (`beffroi.ingest.acks`, on the
+client of `beffroi.ingest.mqtt_client`): no task, future or socket write per message. A copy of a message still
+in flight is acknowledged only once the first copy is on the bus. When the bus refused a batch, its PUBACKs are
+withheld and the subscriber reconnects after a back-off so the broker sends the messages again:
 
 - A PUBACK carrying an error reason code (0x80 and up) does not help: Mosquitto 2.0 reads the code, logs it and
   deletes the message all the same (`handle__pubackcomp` -> `db__message_delete_outgoing`), so the data would be
   lost. `tests/ingest/test_mqtt.py::test_an_error_puback_is_final_on_mosquitto` shows it.
 - With no PUBACK at all, MQTT 3.1.1 and 5 forbid the broker to resend while the connection lasts (Mosquitto 2.0
   has no retry timer), and resends every unacknowledged message when a persistent session reconnects.
-  To withhold the PUBACK through gmqtt's public interface, `on_message` raises `AckWithheld`; gmqtt then sends
-  nothing, and the asyncio log line that gmqtt's callback would cause is filtered out (our own warning says it).
+  A PUBACK is only ever written on the connection its message came on (a packet id means nothing on the next).
 
 Throughput: Mosquitto lets a client have at most `max_inflight_messages` (default 20) unacknowledged QoS 1
 messages, except that for an MQTT 5 client it uses the Receive Maximum the client sends in CONNECT. Since acks
@@ -32,23 +33,24 @@ from typing import Any
 
 import msgspec
 from gmqtt import Client, Subscription
-from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv50, PubRecReasonCode
+from gmqtt.mqtt.constants import UNLIMITED_RECONNECTS, MQTTv50
 from gmqtt.mqtt.handler import MQTTConnectError
 
+from beffroi.ingest.acks import PubackScheduler
 from beffroi.ingest.gateway import Gateway
+from beffroi.ingest.mqtt_client import BatchAckClient, Connection
+from beffroi.ingest.settling import failure_of
 
 log = logging.getLogger(__name__)
 
-_ASYNCIO_LOG = logging.getLogger("asyncio")
-_PUBACK_SUCCESS: int = int(PubRecReasonCode.SUCCESS)
-
-
-class AckWithheld(Exception):
-    """Raised from `on_message` so gmqtt sends no PUBACK: the bus did not take the message, the broker resends it."""
-
 
 class SubscriberStats(msgspec.Struct, frozen=True):
-    """What the subscriber has done since it started."""
+    """What the subscriber has done since it started.
+
+    `acknowledged` counts PUBACKs written; `withheld` QoS 1 messages left unacknowledged because the bus refused
+    them; `unacknowledged_stale` PUBACKs not written because their connection had gone meanwhile (the broker sends
+    those messages again, and the gateway recognises them as duplicates).
+    """
 
     received: int
     acknowledged: int
@@ -56,20 +58,11 @@ class SubscriberStats(msgspec.Struct, frozen=True):
     redeliveries_requested: int
     connected: bool
     subscribed: bool
-
-
-class _DropWithheldAckNoise(logging.Filter):
-    """Drops asyncio's 'Exception in callback' record for an `AckWithheld` (the subscriber logs it itself)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], AckWithheld))
-
-
-_WITHHELD_ACK_NOISE = _DropWithheldAckNoise()
+    unacknowledged_stale: int = 0
 
 
 class MqttSubscriber:
-    """Subscribes to data topics and hands every message to `Gateway.handle_mqtt`.
+    """Subscribes to data topics and hands every message to `Gateway.submit_mqtt`, acknowledging it after the bus.
 
     `start` returns once the first connection attempt is made; the subscriber keeps (re)connecting with a
     back-off in the background, and logs every failure. `wait_subscribed` waits until the broker confirmed the
@@ -113,39 +106,36 @@ class MqttSubscriber:
         properties: dict[str, Any] = {"receive_maximum": receive_maximum}
         if persistent_session:
             properties["session_expiry_interval"] = session_expiry_s
-        self._client = Client(
-            client_id, clean_session=not persistent_session, optimistic_acknowledgement=False, **properties
-        )
+        self._client = BatchAckClient(client_id, self._deliver, clean_session=not persistent_session, **properties)
         self._client.set_config({"reconnect_retries": UNLIMITED_RECONNECTS, "reconnect_delay": reconnect_min_s})
         if username is not None:
             self._client.set_auth_credentials(username, password)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
         self._subscriptions = [Subscription(topic, qos=qos, retain_handling_options=1) for topic in self.topics]
         self._subscribed = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._in_progress = 0
+        self._acks = PubackScheduler(self._client.send_pubacks, self._ask_redelivery)
         self._connected_once = False
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
         self._redelivery: asyncio.Task[None] | None = None
         self._late_disconnect: asyncio.Future[None] | None = None
         self._redelivery_delay = reconnect_min_s
-        self._received = self._acknowledged = self._withheld = self._redeliveries = 0
+        self._acknowledged_at_redelivery = 0
+        self._received = self._redeliveries = 0
 
     @property
     def stats(self) -> SubscriberStats:
         """Counters and connection state now."""
         return SubscriberStats(
             received=self._received,
-            acknowledged=self._acknowledged,
-            withheld=self._withheld,
+            acknowledged=self._acks.acknowledged,
+            withheld=self._acks.withheld,
             redeliveries_requested=self._redeliveries,
             connected=self._connected_once and self._client.is_connected,
             subscribed=self._subscribed.is_set(),
+            unacknowledged_stale=self._acks.dropped,
         )
 
     async def start(self) -> None:
@@ -153,7 +143,6 @@ class MqttSubscriber:
         if self._supervisor is not None:
             raise RuntimeError("the subscriber is already started")
         self._stopping = False
-        _ASYNCIO_LOG.addFilter(_WITHHELD_ACK_NOISE)  # once per process: adding the same filter again is a no-op
         first_attempt = asyncio.get_running_loop().create_future()
         self._supervisor = asyncio.create_task(self._supervise(first_attempt), name=f"mqtt-{self.client_id}")
         await first_attempt
@@ -178,13 +167,14 @@ class MqttSubscriber:
         self._supervisor = self._redelivery = None
         await self.gateway.flush()
         try:
-            await asyncio.wait_for(self._idle.wait(), self.stop_timeout_s)
+            await asyncio.wait_for(self._acks.wait_idle(), self.stop_timeout_s)
         except TimeoutError:
             log.warning(
                 "MQTT %s: %d messages still in progress at stop, the broker will resend them",
                 self.client_id,
-                self._in_progress,
+                self._acks.pending,
             )
+        self._acks.write_now()
         if self._connected_once:  # also when gmqtt is between reconnect attempts: this ends its retries
             try:
                 await self._client.disconnect()
@@ -283,33 +273,26 @@ class MqttSubscriber:
                 client.reconnect_delay,
             )
 
-    async def _on_message(self, client: Client, topic: str, payload: bytes, qos: int, properties: Any) -> int:
+    def _deliver(self, topic: str, payload: bytes, qos: int, mid: int, connection: Connection) -> None:
+        """Called by the client for every message, inside its read loop: must not raise."""
         self._received += 1
-        self._in_progress += 1
-        self._idle.clear()
         try:
-            await self.gateway.handle_mqtt(topic, payload)
-        except Exception as exc:
-            self._withheld += 1
-            self._ask_redelivery(exc)
-            if qos == 0:
-                log.error(
-                    "MQTT %s: lost a QoS 0 message on %s, the bus refused it: %s", self.client_id, topic, repr(exc)
-                )
-                return _PUBACK_SUCCESS
-            raise AckWithheld(f"PUBACK withheld for a message on {topic}: {exc!r}") from None
-        except asyncio.CancelledError:
-            # Only at shutdown. gmqtt would log the cancellation as an error; the broker resends the message.
-            self._withheld += 1
-            raise AckWithheld(f"PUBACK withheld for a message on {topic}: cancelled") from None
-        finally:
-            self._in_progress -= 1
-            if self._in_progress == 0:
-                self._idle.set()
+            settled = self.gateway.submit_mqtt(topic, payload).settled
+        except Exception as exc:  # a bug, not bad input (the gateway dead-letters that): never acknowledge it
+            log.exception("MQTT %s: the gateway failed on a message on %s", self.client_id, topic[:200])
+            if qos:
+                self._acks.withhold()
+                self._ask_redelivery(exc)
+            return
         if qos:
-            self._acknowledged += 1
-        self._redelivery_delay = self.reconnect_min_s
-        return _PUBACK_SUCCESS
+            self._acks.acknowledge_when(settled, connection, mid)
+        elif settled is not None:
+            settled.add_done_callback(self._report_lost_qos0)
+
+    def _report_lost_qos0(self, settled: asyncio.Future[None]) -> None:
+        failure = failure_of(settled)
+        if failure is not None:
+            log.error("MQTT %s: lost a QoS 0 message, the bus refused it: %s", self.client_id, repr(failure))
 
     def _ask_redelivery(self, error: Exception) -> None:
         """Reconnect after a back-off: the broker resends unacknowledged messages only on a new connection."""
@@ -317,6 +300,9 @@ class MqttSubscriber:
             return
         if not self._client.is_connected:
             return  # a reconnect is already under way, and it brings the redelivery
+        if self._acks.acknowledged > self._acknowledged_at_redelivery:  # the bus took messages since: start over
+            self._redelivery_delay = self.reconnect_min_s
+        self._acknowledged_at_redelivery = self._acks.acknowledged
         delay = self._redelivery_delay
         self._redelivery_delay = min(delay * 2, self.reconnect_max_s)
         self._redeliveries += 1

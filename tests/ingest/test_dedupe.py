@@ -27,6 +27,15 @@ def test_the_last_capacity_ids_are_always_remembered_and_memory_stays_bounded() 
     assert "id-40000" not in recent
 
 
+def test_add_if_new_keeps_the_same_bounds_and_sees_both_generations() -> None:
+    capacity = 1000
+    recent = RecentIds(capacity)
+    assert all(recent.add_if_new(f"id-{n}") for n in range(50_000))
+    assert len(recent) <= 2 * capacity
+    assert not any(recent.add_if_new(f"id-{n}") for n in range(50_000 - capacity, 50_000))
+    assert recent.add_if_new("id-0"), "an id older than two generations is new again"
+
+
 def test_discard_forgets_an_id_in_the_previous_generation_too() -> None:
     recent = RecentIds(capacity=2)
     recent.add("old")

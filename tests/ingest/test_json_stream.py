@@ -101,6 +101,13 @@ def test_booleans_become_one_and_zero() -> None:
     assert all(type(v) is float for v in got.values.values())
 
 
+def test_integers_are_floats_whether_or_not_a_boolean_is_beside_them() -> None:
+    plain = decode_one('{"streamId": "d", "timestamp": 1, "value": {"count_in": 12, "ratio": 0.5}}')
+    mixed = decode_one('{"streamId": "d", "timestamp": 1, "value": {"count_in": 12, "open": true}}')
+    assert (plain.values, mixed.values) == ({"count_in": 12.0, "ratio": 0.5}, {"count_in": 12.0, "open": 1.0})
+    assert all(type(v) is float for v in [*plain.values.values(), *mixed.values.values()])
+
+
 def test_location_may_be_a_lon_lat_pair() -> None:
     got = decode_one('{"streamId": "d", "timestamp": 1, "location": [2.5, 48.5], "value": {"t": 1}}')
     assert got.position == Position(2.5, 48.5)

@@ -6,14 +6,15 @@
  "tags": {"firmware": "2.1"}, "event": {"type": "door_forced", "confidence": 0.97, "attributes": {"door": "B12"}}}
 ```
 
-Good payloads take one typed msgspec decode. Only a payload that fails it is parsed a second time, untyped, to say
-exactly which field is wrong (see `beffroi.ingest.decoders.json_stream_errors`).
+Good payloads take one typed msgspec decode, which also makes every value a float. A payload that fails it is
+decoded again with booleans allowed in `value` (they become 1.0/0.0); only one that fails that too is parsed a
+third time, untyped, to say exactly which field is wrong (see `beffroi.ingest.decoders.json_stream_errors`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import msgspec
 
@@ -24,6 +25,7 @@ from beffroi.ingest.decoders.json_stream_errors import explain_failure
 from beffroi.ingest.decoders.json_stream_schema import (
     EVENT_TYPE_MAX_CHARS,
     ID_MAX_CHARS,
+    known_good_metrics,
     metric_name_problem,
 )
 from beffroi.ingest.decoders.registry import register_decoder
@@ -35,6 +37,7 @@ AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 EventType = Annotated[str, msgspec.Meta(min_length=1, max_length=EVENT_TYPE_MAX_CHARS)]
 Confidence = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 TagValue = str | int | float | bool
+MetricValue = TypeVar("MetricValue")
 
 
 class WireLocation(msgspec.Struct, frozen=True):
@@ -52,12 +55,12 @@ class WireEvent(msgspec.Struct, frozen=True):
     attributes: dict[str, AttributeValue] = {}
 
 
-class WireMessage(msgspec.Struct, frozen=True):
-    """One json-stream message exactly as sent (field names as on the wire)."""
+class WireMessage(msgspec.Struct, Generic[MetricValue], frozen=True):
+    """One json-stream message exactly as sent (field names as on the wire); `value` holds `MetricValue`s."""
 
     device_id: Identifier = msgspec.field(name="streamId")
     timestamp: AwareDatetime | float = msgspec.field()
-    value: dict[str, bool | float] = {}  # metric names checked in to_decoded: a msgspec pattern costs ~0.6 µs each
+    value: dict[str, MetricValue] = {}  # metric names checked in to_decoded: a msgspec pattern costs ~0.6 µs each
     msg_id: Identifier | None = msgspec.field(default=None, name="id")
     model: str | None = None
     location: WireLocation | tuple[Longitude, Latitude] | None = None
@@ -65,7 +68,8 @@ class WireMessage(msgspec.Struct, frozen=True):
     event: WireEvent | None = None
 
 
-_WIRE_DECODER = msgspec.json.Decoder(WireMessage)
+_WIRE_DECODER = msgspec.json.Decoder(WireMessage[float])
+_WIRE_DECODER_WITH_BOOLEANS = msgspec.json.Decoder(WireMessage[bool | float])
 
 
 class JsonStreamDecoder:
@@ -75,18 +79,28 @@ class JsonStreamDecoder:
         """The one message in `payload`; `RejectedInput` (malformed, wrong_type, empty) when it is not valid."""
         try:
             wire = _WIRE_DECODER.decode(payload)
-        except (msgspec.DecodeError, ValueError) as exc:  # msgspec raises UnicodeDecodeError for bad UTF-8 in strings
-            raise explain_failure(payload, exc) from None
-        return [to_decoded(wire)]
+        except (msgspec.DecodeError, ValueError):  # msgspec raises UnicodeDecodeError for bad UTF-8 in strings
+            return [_decode_with_booleans(payload)]
+        return [to_decoded(wire, wire.value)]
 
 
-def to_decoded(wire: WireMessage) -> DecodedMessage:
-    """The format-independent message of a wire message; `RejectedInput("empty")` when it carries nothing."""
-    for metric in wire.value:
-        problem = metric_name_problem(metric)
-        if problem is not None:
-            raise RejectedInput("wrong_type", problem)
-    values = {metric: float(number) for metric, number in wire.value.items()}
+def _decode_with_booleans(payload: bytes) -> DecodedMessage:
+    """The message of a payload the all-float decoder refused: booleans in `value` are 1.0/0.0, else refused."""
+    try:
+        wire = _WIRE_DECODER_WITH_BOOLEANS.decode(payload)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise explain_failure(payload, exc) from None
+    return to_decoded(wire, {metric: float(number) for metric, number in wire.value.items()})
+
+
+def to_decoded(wire: WireMessage[Any], values: dict[str, float]) -> DecodedMessage:
+    """The format-independent message of a wire message whose `value` is `values` (floats);
+    `RejectedInput("empty")` when it carries nothing, `RejectedInput("wrong_type")` for a bad metric name."""
+    if not known_good_metrics(values):
+        for metric in values:
+            problem = metric_name_problem(metric)
+            if problem is not None:
+                raise RejectedInput("wrong_type", problem)
     event = wire.event
     if not values and event is None:
         raise RejectedInput("empty", "value is empty and there is no event: the message carries nothing to record")
@@ -100,6 +114,7 @@ def to_decoded(wire: WireMessage) -> DecodedMessage:
     else:
         position = Position(location[0], location[1])
     msg_id = wire.msg_id if wire.msg_id is not None else f"{wire.device_id}@{_stamp_text(stamp)}"
+    tags = cast(dict[str, AttributeValue], wire.tags)  # its own dict (fresh from decoding), and a TagValue is one
     if event is None:
         return DecodedMessage(
             msg_id=msg_id,
@@ -107,7 +122,7 @@ def to_decoded(wire: WireMessage) -> DecodedMessage:
             ts=ts,
             values=values,
             position=position,
-            tags=dict(wire.tags),
+            tags=tags,
             model=wire.model,
         )
     return DecodedMessage(
@@ -119,7 +134,7 @@ def to_decoded(wire: WireMessage) -> DecodedMessage:
         event_type=event.type,
         event_confidence=event.confidence,
         event_attributes=dict(event.attributes),
-        tags=dict(wire.tags),
+        tags=tags,
         model=wire.model,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 METRIC_PATTERN = "^[a-z0-9_]{1,64}$"
 """A metric name: 1..64 characters of a-z, 0-9 and _."""
@@ -16,6 +17,11 @@ EVENT_TYPE_MAX_CHARS = 64
 _METRIC_NAME = re.compile(METRIC_PATTERN)
 _KNOWN_GOOD_METRICS: set[str] = set()
 _KNOWN_GOOD_LIMIT = 10_000
+
+
+def known_good_metrics(values: Mapping[str, object]) -> bool:
+    """True when every metric name of `values` was seen valid before (one set operation; False: check each)."""
+    return _KNOWN_GOOD_METRICS.issuperset(values)
 
 
 def metric_name_problem(metric: str) -> str | None:
