@@ -101,6 +101,19 @@ class ScenarioZone(_Strict):
             raise _located("ScenarioZone", [(("area_m2",), reason, self.area_m2)])
         return self
 
+    def to_zone(self, tenant_id: str, site_id: str) -> Zone:
+        """The registry row of this zone in a tenant's site."""
+        return Zone(
+            id=self.id,
+            tenant_id=tenant_id,
+            site_id=site_id,
+            name=self.name,
+            kind=self.kind,
+            polygon=[list(ring) for ring in self.geometry.coordinates],
+            area_m2=self.area_m2,
+            capacity=self.capacity,
+        )
+
 
 class ScenarioDevice(_Strict):
     """A device: its kind, position, zone (optional) and reporting interval (defaults to its kind's)."""
@@ -242,19 +255,7 @@ def to_registry(scenario: Scenario) -> tuple[Tenant, list[Site], list[Zone], lis
                 position=Position(*site.position),
             )
         )
-        for zone in site.zones:
-            zones.append(
-                Zone(
-                    id=zone.id,
-                    tenant_id=tenant_id,
-                    site_id=site.id,
-                    name=zone.name,
-                    kind=zone.kind,
-                    polygon=[list(ring) for ring in zone.geometry.coordinates],
-                    area_m2=zone.area_m2,
-                    capacity=zone.capacity,
-                )
-            )
+        zones.extend(zone.to_zone(tenant_id, site.id) for zone in site.zones)
         for device in site.devices:
             profile = DEVICE_PROFILES[device.kind]
             devices.append(

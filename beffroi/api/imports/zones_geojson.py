@@ -72,18 +72,7 @@ def parse_zone_features(collection: Any, tenant_id: str, known_sites: Set[str]) 
         except pydantic.ValidationError as error:
             problems.extend(row_errors(row, error, "properties"))
             continue
-        zones.append(
-            Zone(
-                id=checked.id,
-                tenant_id=tenant_id,
-                site_id=props.site_id,
-                name=checked.name,
-                kind=checked.kind,
-                polygon=[list(ring) for ring in checked.geometry.coordinates],
-                area_m2=checked.area_m2,
-                capacity=checked.capacity,
-            )
-        )
+        zones.append(checked.to_zone(tenant_id, props.site_id))
     if problems:
         raise InvalidRows("invalid_import", problems)
     return zones
