@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from beffroi.domain.records import AuditEntry
-from beffroi.store.statements import check_limit, insert_new
+from beffroi.store.statements import check_limit, in_time_range, insert_new
 from beffroi.store.tables import audit_log
 
 
@@ -41,8 +41,7 @@ def query_audit(
     """The tenant's audit entries newest first, from `since` on, about one target when `target_id` is given."""
     table = audit_log.c
     statement = sa.select(audit_log).where(table.tenant_id == tenant_id)
-    if since is not None:
-        statement = statement.where(table.ts >= since)
+    statement = statement.where(*in_time_range(table.ts, since, None))
     if target_id is not None:
         statement = statement.where(table.target_id == target_id)
     statement = statement.order_by(table.ts.desc(), table.id).limit(check_limit(limit))

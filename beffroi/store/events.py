@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from beffroi.domain.observations import Event, Position
-from beffroi.store.statements import check_limit, insert_new
+from beffroi.store.statements import check_limit, in_time_range, insert_new
 from beffroi.store.tables import events
 
 
@@ -50,10 +50,7 @@ def query_events(
         statement = statement.where(table.type == type)
     if site_id is not None:
         statement = statement.where(table.site_id == site_id)
-    if since is not None:
-        statement = statement.where(table.ts >= since)
-    if until is not None:
-        statement = statement.where(table.ts <= until)
+    statement = statement.where(*in_time_range(table.ts, since, until))
     statement = statement.order_by(table.ts.desc(), table.event_id).limit(check_limit(limit))
     return [_event(row) for row in connection.execute(statement)]
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from beffroi.domain.observations import Position, Reading
 from beffroi.errors import RejectedInput
-from beffroi.store.statements import check_limit
+from beffroi.store.statements import check_limit, in_time_range
 from beffroi.store.tables import readings
 
 MAX_TIMESTAMP = 253_402_300_800.0  # 10000-01-01T00:00:00Z, the first instant neither database can hold
@@ -142,10 +142,7 @@ def query_readings(
         statement = statement.where(table.device_id == device_id)
     if metric is not None:
         statement = statement.where(table.metric == metric)
-    if since is not None:
-        statement = statement.where(table.ts >= since)
-    if until is not None:
-        statement = statement.where(table.ts <= until)
+    statement = statement.where(*in_time_range(table.ts, since, until))
     statement = statement.order_by(table.ts.desc(), table.device_id, table.metric).limit(check_limit(limit))
     return [_reading(row) for row in connection.execute(statement)]
 

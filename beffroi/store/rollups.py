@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 
-from beffroi.store.statements import check_limit
+from beffroi.store.statements import check_limit, in_time_range
 from beffroi.store.tables import readings
 
 
@@ -63,10 +63,7 @@ def rollup_readings(
         .order_by(bucket.desc())
         .limit(check_limit(limit))
     )
-    if since is not None:
-        statement = statement.where(table.ts >= since)
-    if until is not None:
-        statement = statement.where(table.ts <= until)
+    statement = statement.where(*in_time_range(table.ts, since, until))
     return [
         ReadingBucket(start=float(start), count=int(count), min=float(low), max=float(high), avg=float(mean))
         for start, count, low, high, mean in connection.execute(statement)

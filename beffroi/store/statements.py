@@ -42,3 +42,15 @@ def check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
     return limit
+
+
+def in_time_range(
+    column: sa.ColumnElement[Any], since: float | None, until: float | None
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions `since <= column <= until`, each bound only when given (none: no condition)."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column <= until)
+    return conditions
