@@ -44,6 +44,8 @@ def check_options(options: ConsumerOptions) -> ConsumerOptions:
         problems.append(f"redeliver_delay_s must be >= 0 (got {options.redeliver_delay_s})")
     if options.max_in_flight < 1:
         problems.append(f"max_in_flight must be >= 1 (got {options.max_in_flight})")
+    if options.inactive_after_s is not None and not options.inactive_after_s > 0:
+        problems.append(f"inactive_after_s must be > 0 or None (got {options.inactive_after_s})")
     if problems:
         raise BusError("invalid consumer options: " + "; ".join(problems))
     return options

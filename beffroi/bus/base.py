@@ -37,6 +37,12 @@ class ConsumerOptions:
     ack_wait_s: float = 30.0
     redeliver_delay_s: float = 0.5
     max_in_flight: int = 1024
+    deliver_new_only: bool = False
+    """True: a consumer created now starts after the newest stored message (a per-process live view, e.g. the API's
+    stream), instead of at the oldest one."""
+    inactive_after_s: float | None = None
+    """When set, the server deletes the consumer after this long without a subscriber (consumers named per process,
+    which nobody resumes after the process is gone). None: kept forever (durable work queues)."""
 
 
 class Subscription(Protocol):

@@ -320,7 +320,11 @@ class InProcessBus:
         self._space.check_consumer_filter(subject_filter)
         state = self._durables.get(durable)
         if state is None:
-            state = self._durables[durable] = _Durable(durable, SubjectFilter(subject_filter), self._log.first_seq)
+            state = self._durables[durable] = _Durable(
+                durable,
+                SubjectFilter(subject_filter),
+                self._log.next_seq if options.deliver_new_only else self._log.first_seq,
+            )
         elif state.filter.pattern != subject_filter:
             raise BusError(
                 f"durable {durable!r} already consumes {state.filter.pattern!r}; "

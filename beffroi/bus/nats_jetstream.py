@@ -218,12 +218,13 @@ class NatsJetStreamBus:
         config = ConsumerConfig(
             name=durable,
             durable_name=durable,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.NEW if options.deliver_new_only else DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=options.ack_wait_s,
             max_deliver=options.max_deliver,
             max_ack_pending=max(options.max_in_flight, options.batch),
             filter_subject=subject_filter,
+            inactive_threshold=options.inactive_after_s,
         )
         await self._ensure_consumer(config, check_filter=True)
 
