@@ -40,7 +40,21 @@ class InvalidRows(RejectedInput):
 
 
 class EngineUnavailable(BeffroiError):
-    """This API process has no alarm engine to send operator commands to (HTTP 503)."""
+    """This API process has no alarm engine to send operator commands to, or the engine failed (HTTP 503)."""
+
+
+class EngineTimeout(BeffroiError):
+    """The alarm engine did not answer an operator command in time (HTTP 504); it may still apply it later."""
+
+
+class Conflict(BeffroiError):
+    """A request at odds with what exists (a taken username, an administrator locking themselves out): HTTP 409
+    with `reason` as the machine-readable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")
 
 
 def error_response(status: int, reason: str, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
@@ -91,6 +105,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineUnavailable)
     async def engine_unavailable(_: Request, error: EngineUnavailable) -> JSONResponse:
         return error_response(503, "engine_unavailable", str(error))
+
+    @app.exception_handler(EngineTimeout)
+    async def engine_timeout(_: Request, error: EngineTimeout) -> JSONResponse:
+        return error_response(504, "engine_timeout", str(error))
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, error: Conflict) -> JSONResponse:
+        return error_response(409, error.reason, error.detail)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,7 @@ import msgspec
 from beffroi.domain.alarms import Alarm
 from beffroi.domain.observations import Event, ReadingBatch
 from beffroi.domain.records import AuditEntry, DeadLetter
+from beffroi.errors import BeffroiError, InvalidTransition, NotFound, RejectedInput
 
 SUBJECT_ROOT = "beffroi"
 
@@ -65,6 +66,70 @@ class AlarmCommand(msgspec.Struct, frozen=True):
     duration_s: float | None = None
 
 
+class AlarmCommandOutcome(msgspec.Struct, frozen=True):
+    """What the engine did with an AlarmCommand: the `change` it applied, or why it refused (`error_code`, see
+    `command_refused`, and the error's text). Lets a process without the engine answer the operator who sent it."""
+
+    command_id: str
+    tenant_id: str
+    change: AlarmChange | None
+    error_code: str = ""
+    error_message: str = ""
+
+    def error(self) -> BeffroiError | None:
+        """The error the engine raised, rebuilt (NotFound, InvalidTransition, RejectedInput with its reason, or a
+        plain BeffroiError for a failure of the engine itself); None when the command was applied."""
+        code, message = self.error_code, self.error_message
+        if self.change is not None and not code:
+            return None
+        if code == NOT_FOUND:
+            return NotFound(message)
+        if code == INVALID_TRANSITION:
+            return _invalid_transition(message)
+        if code.startswith(REJECTED_PREFIX):
+            reason = code.removeprefix(REJECTED_PREFIX)
+            detail = message.removeprefix(f"{reason}: ")
+            return RejectedInput(reason, detail)
+        return BeffroiError(message or f"the engine answered command {self.command_id!r} with neither change nor error")
+
+
+NOT_FOUND = "not_found"
+"""`error_code` of a command on an alarm the engine does not hold open in the tenant."""
+INVALID_TRANSITION = "invalid_transition"
+"""`error_code` of an action not allowed in the alarm's state."""
+REJECTED_PREFIX = "rejected:"
+"""`error_code` prefix of refused input, followed by the RejectedInput's reason (`rejected:bad_duration`)."""
+ENGINE_FAILURE = "engine_failure"
+"""`error_code` of any other failure (the store or the bus failing under the engine)."""
+
+
+def command_applied(command: AlarmCommand, change: AlarmChange) -> AlarmCommandOutcome:
+    """The outcome of a command the engine applied."""
+    return AlarmCommandOutcome(command.command_id, command.tenant_id, change)
+
+
+def command_refused(command: AlarmCommand, error: BeffroiError) -> AlarmCommandOutcome:
+    """The outcome of a command the engine refused or failed to apply, its error encoded as a code and its text."""
+    if isinstance(error, NotFound):
+        code = NOT_FOUND
+    elif isinstance(error, InvalidTransition):
+        code = INVALID_TRANSITION
+    elif isinstance(error, RejectedInput):
+        code = REJECTED_PREFIX + error.reason
+    else:
+        code = ENGINE_FAILURE
+    return AlarmCommandOutcome(command.command_id, command.tenant_id, None, code, str(error))
+
+
+def _invalid_transition(message: str) -> InvalidTransition:
+    """The InvalidTransition whose text is `message` ("cannot ACTION ENTITY in state STATE")."""
+    head, separator, state = message.removeprefix("cannot ").rpartition(" in state ")
+    action, _, entity = head.rpartition(" ")
+    if not separator or not action:
+        return InvalidTransition("alarm", "unknown", message or "apply this command")
+    return InvalidTransition(entity, state, action)
+
+
 class DeadLetterMessage(msgspec.Struct, frozen=True):
     """A rejected input travelling to the recorder."""
 
@@ -102,6 +167,11 @@ def alarm_commands_subject(tenant_id: str) -> str:
     return f"{SUBJECT_ROOT}.commands.alarms.{_token(tenant_id)}"
 
 
+def alarm_command_outcomes_subject(tenant_id: str) -> str:
+    """Subject of what the engine did with each operator command, for one tenant."""
+    return f"{SUBJECT_ROOT}.commands.outcomes.{_token(tenant_id)}"
+
+
 def dead_letters_subject() -> str:
     """Subject of dead letters (the tenant may be unknown)."""
     return f"{SUBJECT_ROOT}.deadletters"
@@ -117,10 +187,11 @@ ALL_EVENTS = f"{SUBJECT_ROOT}.events.>"
 ALL_ALARMS = f"{SUBJECT_ROOT}.alarms.>"
 ALL_AUDIT = f"{SUBJECT_ROOT}.audit.>"
 ALL_ALARM_COMMANDS = f"{SUBJECT_ROOT}.commands.alarms.>"
+ALL_ALARM_COMMAND_OUTCOMES = f"{SUBJECT_ROOT}.commands.outcomes.>"
 ALL_DEAD_LETTERS = f"{SUBJECT_ROOT}.deadletters"
 
-Message = ReadingBatch | Event | AlarmChange | AlarmCommand | DeadLetterMessage | AuditMessage
-M = TypeVar("M", ReadingBatch, Event, AlarmChange, AlarmCommand, DeadLetterMessage, AuditMessage)
+Message = ReadingBatch | Event | AlarmChange | AlarmCommand | AlarmCommandOutcome | DeadLetterMessage | AuditMessage
+M = TypeVar("M", ReadingBatch, Event, AlarmChange, AlarmCommand, AlarmCommandOutcome, DeadLetterMessage, AuditMessage)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoders: dict[type[msgspec.Struct], msgspec.msgpack.Decoder[Any]] = {}

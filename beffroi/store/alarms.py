@@ -92,13 +92,15 @@ def query_alarms(
     site_id: str | None = None,
     limit: int = 1000,
 ) -> list[Alarm]:
-    """The tenant's alarms newest raised first, in one of `states` and on one site when given."""
+    """The tenant's alarms in one of `states` and on one site when given, the most urgent first (priority 1 before
+    4), then the newest raised first; `limit` keeps the first ones of that order."""
     statement = sa.select(alarms).where(alarms.c.tenant_id == tenant_id)
     if states is not None:
         statement = statement.where(alarms.c.state.in_([AlarmState(state).value for state in states]))
     if site_id is not None:
         statement = statement.where(alarms.c.site_id == site_id)
-    statement = statement.order_by(alarms.c.raised_at.desc(), alarms.c.id).limit(check_limit(limit))
+    order = (alarms.c.priority, alarms.c.raised_at.desc(), alarms.c.id)
+    statement = statement.order_by(*order).limit(check_limit(limit))
     return [_alarm(row) for row in connection.execute(statement)]
 
 

@@ -267,7 +267,8 @@ class Store:
         site_id: str | None = None,
         limit: int = 1000,
     ) -> list[Alarm]:
-        """The tenant's alarms newest raised first, in one of `states` and on one site when given."""
+        """The tenant's alarms in one of `states` and on one site when given, the most urgent first, then the newest
+        raised first; `limit` keeps the first ones of that order."""
         with self._reading("querying alarms") as connection:
             return alarm_repository.query_alarms(connection, tenant_id, states=states, site_id=site_id, limit=limit)
 
@@ -305,6 +306,42 @@ class Store:
         """Insert or replace a local account by tenant and username; its tenant must exist."""
         with self._writing("saving a user") as connection:
             users.upsert_user(connection, user)
+
+    def add_user(self, user: UserRecord, audit_entries: Sequence[AuditEntry] = ()) -> bool:
+        """Create an account and append its audit entries, in one transaction; False, writing nothing, when the
+        tenant already has a user with this name. Its tenant must exist."""
+        with self._writing("adding a user") as connection:
+            created = users.insert_user(connection, user)
+            if created and audit_entries:
+                audit.append_audit(connection, audit_entries)
+            return created
+
+    def update_user(
+        self,
+        tenant_id: str,
+        username: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        display_name: str | None = None,
+        password_hash: str | None = None,
+        audit_entries: Sequence[AuditEntry] = (),
+    ) -> UserRecord:
+        """Change the given fields of an account (None: unchanged) and append the audit entries, in one transaction;
+        the account as it is now. Raises NotFound (writing nothing) when the tenant has no such user."""
+        with self._writing("updating a user") as connection:
+            updated = users.update_user(
+                connection,
+                tenant_id,
+                username,
+                role=role,
+                disabled=disabled,
+                display_name=display_name,
+                password_hash=password_hash,
+            )
+            if audit_entries:
+                audit.append_audit(connection, audit_entries)
+            return updated
 
     def get_user(self, tenant_id: str, username: str) -> UserRecord:
         """One account of the tenant; raises NotFound when the tenant has no such user."""

@@ -8,7 +8,7 @@ import msgspec
 import sqlalchemy as sa
 
 from beffroi.errors import NotFound
-from beffroi.store.statements import upsert
+from beffroi.store.statements import insert_new, upsert
 from beffroi.store.tables import users
 
 
@@ -27,6 +27,47 @@ class UserRecord(msgspec.Struct, frozen=True):
 def upsert_user(connection: sa.Connection, user: UserRecord) -> None:
     """Insert the account, or replace every field but its key when it exists; its tenant must exist."""
     upsert(connection, users, [msgspec.structs.asdict(user)])
+
+
+def insert_user(connection: sa.Connection, user: UserRecord) -> bool:
+    """Insert a new account; False, writing nothing, when its tenant already has one with this username."""
+    return insert_new(connection, users, [msgspec.structs.asdict(user)]) == 1
+
+
+def update_user(
+    connection: sa.Connection,
+    tenant_id: str,
+    username: str,
+    *,
+    role: str | None = None,
+    disabled: bool | None = None,
+    display_name: str | None = None,
+    password_hash: str | None = None,
+) -> UserRecord:
+    """Change the given fields of one account of the tenant (those left None stay); the account as it is now.
+    NotFound when the tenant has no such user."""
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("role", role),
+            ("disabled", disabled),
+            ("display_name", display_name),
+            ("password_hash", password_hash),
+        )
+        if value is not None
+    }
+    if not changes:
+        return get_user(connection, tenant_id, username)
+    statement = (
+        sa.update(users)
+        .where(users.c.tenant_id == tenant_id, users.c.username == username)
+        .values(**changes)
+        .returning(*users.c)
+    )
+    row = connection.execute(statement).first()
+    if row is None:
+        raise NotFound(f"user {username!r} not found in tenant {tenant_id!r}")
+    return _user(row)
 
 
 def get_user(connection: sa.Connection, tenant_id: str, username: str) -> UserRecord:

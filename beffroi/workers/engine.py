@@ -2,7 +2,9 @@
 
 The engine owns alarm state. Each alarm change is written to the store before the bus message that caused it is
 acknowledged, and the open alarms are reloaded at start-up, so a crash and redelivery create no duplicate alarm.
-Operator actions arrive as AlarmCommand messages (or direct calls in the embedded mode) and are audited.
+Operator actions arrive as AlarmCommand messages (or direct calls in the embedded mode) and are audited; the
+outcome of each command from the bus (the change, or why it was refused) is published on
+`beffroi.commands.outcomes.<tenant>` for the API process that sent it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm
-from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmCommand
+from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmCommand, AlarmCommandOutcome
 from beffroi.domain.observations import Event, ReadingBatch
 from beffroi.domain.records import AuditEntry
 from beffroi.engine.alarm_manager import AlarmManager
@@ -31,6 +33,9 @@ from beffroi.workers.base import Health
 from beffroi.workers.gateway import load_all_devices
 
 log = logging.getLogger("beffroi.workers.engine")
+
+REMEMBERED_OUTCOMES = 1024
+"""Outcomes of the latest commands kept, so a redelivered command is answered again instead of applied twice."""
 
 
 def threshold_rules_from(config: BeffroiConfig) -> list[ThresholdRule]:
@@ -71,6 +76,7 @@ class EngineWorker:
         self._unsaved_alarms: dict[str, Alarm] = {}
         self._unsaved_audit: list[AuditEntry] = []
         self._unpublished: list[AlarmChange] = []
+        self._outcomes: dict[str, AlarmCommandOutcome] = {}  # by command id, oldest first
         self.changes_published = 0
 
     def now(self) -> float:
@@ -126,11 +132,28 @@ class EngineWorker:
             await self._commit(changes)
 
     async def _on_command(self, message: BusMessage) -> None:
+        """Apply the command once, then publish its outcome (a redelivered command republishes the first one)."""
         command = messages.decode(message.data, AlarmCommand)
-        try:
-            await self.execute(command)
-        except BeffroiError as error:
-            log.warning("alarm command %s refused: %s", command.command_id, error)
+        outcome = self._outcomes.get(command.command_id)
+        if outcome is None:
+            try:
+                change = await self.execute(command)
+            except BeffroiError as error:
+                log.warning("alarm command %s refused: %s", command.command_id, error)
+                outcome = messages.command_refused(command, error)
+            else:
+                outcome = messages.command_applied(command, change)
+            self._remember(outcome)
+        await self._bus.publish(
+            messages.alarm_command_outcomes_subject(command.tenant_id),
+            messages.encode(outcome),
+            msg_id=f"outcome-{command.command_id}",
+        )
+
+    def _remember(self, outcome: AlarmCommandOutcome) -> None:
+        self._outcomes[outcome.command_id] = outcome
+        while len(self._outcomes) > REMEMBERED_OUTCOMES:
+            del self._outcomes[next(iter(self._outcomes))]
 
     async def _tick_forever(self) -> None:
         interval = self._config.engine.absence_check_s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from beffroi.domain.alarms import AlarmState, acknowledge, clear, retrigger, shelve
+from beffroi.domain.alarms import Alarm, AlarmState, Priority, acknowledge, clear, retrigger, shelve
 from beffroi.errors import NotFound, StoreError
 from beffroi.store.errors import DuplicateOpenAlarm
 from beffroi.store.store import Store
@@ -109,6 +109,21 @@ def test_query_alarms_by_state_and_site(store: Store) -> None:
     assert store.query_alarms("paris", states=[]) == []
     assert [x.id for x in store.query_alarms("paris", site_id="arena")] == ["c"]
     assert [x.id for x in store.query_alarms("paris", limit=1)] == ["c"]
+
+
+def test_query_alarms_sorts_by_priority_then_newest_before_it_applies_the_limit(store: Store) -> None:
+    def raised(alarm_id: str, priority: Priority, ts: float) -> Alarm:
+        return msgspec.structs.replace(alarm(alarm_id=alarm_id, type=alarm_id, ts=ts), priority=priority)
+
+    many_low = [raised(f"low-{i:02d}", Priority.LOW, T0 + 100 + i) for i in range(20)]
+    critical_old = raised("critical-old", Priority.CRITICAL, T0)
+    critical_new = raised("critical-new", Priority.CRITICAL, T0 + 1)
+    medium = raised("medium", Priority.MEDIUM, T0 + 500)
+    store.save_alarms([*many_low, critical_old, medium, critical_new])
+    assert [x.id for x in store.query_alarms("paris", limit=4)] == ["critical-new", "critical-old", "medium", "low-19"]
+    assert [x.id for x in store.query_alarms("paris", limit=1)] == ["critical-new"]
+    everything = store.query_alarms("paris")
+    assert [(x.priority, -x.raised_at) for x in everything] == sorted((x.priority, -x.raised_at) for x in everything)
 
 
 def test_get_alarm_of_an_unknown_id_is_not_found(store: Store) -> None:

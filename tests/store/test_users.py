@@ -1,10 +1,12 @@
-"""Local accounts: upserted by (tenant, username), read back whole, scoped to their tenant."""
+"""Local accounts: created once or upserted by (tenant, username), changed field by field with their audit entries,
+read back whole, scoped to their tenant."""
 
 from __future__ import annotations
 
 import msgspec
 import pytest
 
+from beffroi.domain.records import AuditEntry
 from beffroi.errors import NotFound, StoreError
 from beffroi.store.store import Store
 from beffroi.store.users import UserRecord
@@ -56,3 +58,41 @@ def test_a_user_of_an_unknown_tenant_is_refused(store: Store) -> None:
     with pytest.raises(StoreError):
         store.upsert_user(user("nowhere"))
     assert store.list_users("nowhere") == []
+
+
+def test_add_user_creates_an_account_once_with_its_audit_entries(store: Store) -> None:
+    load_registry(store)
+    entry = AuditEntry("au-1", T0, "paris", "root", "user.created", "user", "alice", {"role": "operator"})
+    assert store.add_user(user(), [entry]) is True
+    assert store.get_user("paris", "alice") == user()
+    assert store.query_audit("paris") == [entry]
+    taken = msgspec.structs.replace(user(), role="admin")
+    assert store.add_user(taken, [msgspec.structs.replace(entry, id="au-2")]) is False
+    assert store.get_user("paris", "alice") == user()  # the first account is untouched
+    assert [e.id for e in store.query_audit("paris")] == ["au-1"]
+
+
+def test_update_user_changes_only_the_given_fields_with_its_audit_entries(store: Store) -> None:
+    load_registry(store)
+    store.upsert_user(user())
+    entry = AuditEntry("au-1", T0, "paris", "root", "user.disabled", "user", "alice", {})
+    updated = store.update_user("paris", "alice", role="supervisor", disabled=True, audit_entries=[entry])
+    assert updated == msgspec.structs.replace(user(), role="supervisor", disabled=True)
+    assert store.get_user("paris", "alice") == updated
+    assert store.query_audit("paris") == [entry]
+    renamed = store.update_user("paris", "alice", display_name="A. M.", password_hash="$argon2id$new")
+    assert (renamed.display_name, renamed.password_hash, renamed.role) == ("A. M.", "$argon2id$new", "supervisor")
+    assert store.update_user("paris", "alice") == renamed  # nothing to change
+
+
+def test_update_user_of_another_tenant_is_not_found_and_writes_nothing(store: Store) -> None:
+    load_registry(store, "paris")
+    load_registry(store, "lyon")
+    store.upsert_user(user("paris", "alice"))
+    entry = AuditEntry("au-1", T0, "lyon", "root", "user.disabled", "user", "alice", {})
+    with pytest.raises(NotFound, match="'alice' not found in tenant 'lyon'"):
+        store.update_user("lyon", "alice", disabled=True, audit_entries=[entry])
+    with pytest.raises(NotFound):
+        store.update_user("lyon", "alice")
+    assert store.get_user("paris", "alice").disabled is False
+    assert store.query_audit("lyon") == []

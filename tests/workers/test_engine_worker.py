@@ -15,7 +15,7 @@ from beffroi.bus.base import Bus, BusMessage, create_bus
 from beffroi.config import BeffroiConfig, parse_config
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, AlarmState
-from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmChangeKind, AlarmCommand
+from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmChangeKind, AlarmCommand, AlarmCommandOutcome
 from beffroi.domain.observations import Event, Reading, ReadingBatch
 from beffroi.errors import InvalidTransition, NotFound, StoreError
 from beffroi.store.store import Store
@@ -47,6 +47,21 @@ class AlarmFeed:
 
     async def wait_for(self, count: int) -> None:
         await wait_until(lambda: len(self.changes) >= count, 5.0, lambda: f"alarm changes so far: {self.kinds()}")
+
+
+class OutcomeFeed:
+    """Records the command outcomes the engine publishes."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[AlarmCommandOutcome] = []
+        self.subjects: list[str] = []
+
+    async def __call__(self, message: BusMessage) -> None:
+        self.outcomes.append(messages.decode(message.data, AlarmCommandOutcome))
+        self.subjects.append(message.subject)
+
+    async def wait_for(self, count: int) -> None:
+        await wait_until(lambda: len(self.outcomes) >= count, 5.0, lambda: f"outcomes so far: {self.outcomes}")
 
 
 def smoke_batch(batch_id: str, value: float, ts: float) -> ReadingBatch:
@@ -221,6 +236,52 @@ async def test_a_command_for_another_tenants_alarm_changes_nothing(
     assert feed.kinds() == [AlarmChangeKind.RAISED]
     with pytest.raises(NotFound):
         await engine.execute(command(alarm.id, AlarmAction.ACKNOWLEDGE, tenant="city-b"))
+
+
+async def test_every_command_from_the_bus_gets_its_outcome_published(
+    engine: EngineWorker, bus: Bus, store: Store, feed: AlarmFeed
+) -> None:
+    outcomes = OutcomeFeed()
+    await bus.subscribe(messages.ALL_ALARM_COMMAND_OUTCOMES, "test-outcomes", outcomes)
+    alarm = await raise_smoke_alarm(bus, feed)
+    acknowledge = command(alarm.id, AlarmAction.ACKNOWLEDGE)
+    unknown = command("no-such-alarm", AlarmAction.CLEAR)
+    bad_shelve = command(alarm.id, AlarmAction.SHELVE, reason="works", duration_s=0.0)
+    for cmd in (acknowledge, unknown, bad_shelve):
+        await send(bus, cmd)
+    await outcomes.wait_for(3)
+    applied, missing, rejected = outcomes.outcomes
+    assert outcomes.subjects == [messages.alarm_command_outcomes_subject(TENANT)] * 3
+    assert (applied.command_id, applied.tenant_id, applied.error_code) == (acknowledge.command_id, TENANT, "")
+    assert applied.change == feed.changes[1] and applied.change.change is AlarmChangeKind.ACKNOWLEDGED
+    assert store.get_alarm(TENANT, alarm.id).state is AlarmState.ACKNOWLEDGED  # stored before the outcome
+    assert (missing.command_id, missing.change, missing.error_code) == (unknown.command_id, None, "not_found")
+    assert isinstance(missing.error(), NotFound) and "no-such-alarm" in missing.error_message
+    assert (rejected.error_code, rejected.change) == ("rejected:bad_duration", None)
+
+
+async def test_a_redelivered_command_is_answered_again_not_applied_twice(
+    engine: EngineWorker, bus: Bus, store: Store, feed: AlarmFeed, caplog: pytest.LogCaptureFixture
+) -> None:
+    outcomes = OutcomeFeed()
+    await bus.subscribe(messages.ALL_ALARM_COMMAND_OUTCOMES, "test-outcomes", outcomes)
+    alarm = await raise_smoke_alarm(bus, feed)
+    acknowledge = command(alarm.id, AlarmAction.ACKNOWLEDGE)
+    await send(bus, acknowledge)
+    await outcomes.wait_for(1)
+    # the same command again under another message id, as after a crash before its acknowledgement
+    await bus.publish(
+        messages.alarm_commands_subject(TENANT), messages.encode(acknowledge), msg_id=f"{acknowledge.command_id}-again"
+    )
+    await send(bus, command(alarm.id, AlarmAction.CLEAR))  # queued behind the redelivery
+    await outcomes.wait_for(2)
+    assert [outcome.error_code for outcome in outcomes.outcomes] == ["", ""]
+    assert [outcome.change.change for outcome in outcomes.outcomes if outcome.change] == [
+        AlarmChangeKind.ACKNOWLEDGED,
+        AlarmChangeKind.CLEARED,
+    ]
+    assert sorted(e.action for e in store.query_audit(TENANT)) == ["alarm.acknowledged", "alarm.cleared"]
+    assert not [r for r in caplog.records if r.name == "beffroi.workers.engine" and "refused" in r.message]
 
 
 async def test_a_restarted_engine_reloads_the_open_alarm(

@@ -1,5 +1,6 @@
 """GET /api/alarms (open by default, most urgent first), /api/alarms/{id}, and the operator's actions on one:
-acknowledge, shelve (reason and duration), clear. The engine applies each action and writes the audit entry."""
+acknowledge, shelve (reason and duration), clear. The engine applies each action and writes the audit entry: in this
+process, or in another one reached over the bus (`beffroi.api.alarm_commands`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from beffroi.api.errors import EngineUnavailable
 from beffroi.api.responses import MsgspecJSON
 from beffroi.api.routers.common import Identifier, Limit
 from beffroi.api.schemas import AlarmChangeOut, AlarmOut, ErrorOut, ShelveIn
-from beffroi.domain.alarms import OPEN_STATES, Alarm, AlarmState
+from beffroi.domain.alarms import OPEN_STATES, AlarmState
 from beffroi.domain.messages import AlarmAction, AlarmCommand
 from beffroi.errors import InvalidTransition
 
@@ -26,13 +27,9 @@ ACTION_ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut, "description": "no open alarm with this id in your tenant"},
     409: {"model": ErrorOut, "description": "not allowed in the alarm's state"},
     422: {"model": ErrorOut},
-    503: {"model": ErrorOut, "description": "no alarm engine is reachable from this API"},
+    503: {"model": ErrorOut, "description": "no alarm engine is reachable from this API, or it failed"},
+    504: {"model": ErrorOut, "description": "the alarm engine did not answer in time (reason `engine_timeout`)"},
 }
-
-
-def sort_for_operators(alarms: list[Alarm]) -> list[Alarm]:
-    """Most urgent first (priority 1 before 4), then the newest raised first within a priority."""
-    return sorted(alarms, key=lambda alarm: (int(alarm.priority), -alarm.raised_at, alarm.id))
 
 
 @router.get("", response_model=list[AlarmOut], summary="Alarms, by priority then newest raised first")
@@ -45,10 +42,10 @@ def list_alarms(
     site_id: Identifier | None = None,
     limit: Limit = 1000,
 ) -> MsgspecJSON:
-    """The tenant's alarms in the given states (repeat `state`), of one site when given."""
+    """The tenant's alarms in the given states (repeat `state`), of one site when given: the first `limit` of them in
+    that order (the store sorts before it cuts, so the most urgent are never left out)."""
     states = list(state) if state else sorted(OPEN_STATES)
-    alarms = context.store.query_alarms(principal.tenant_id, states=states, site_id=site_id, limit=limit)
-    return MsgspecJSON(sort_for_operators(alarms))
+    return MsgspecJSON(context.store.query_alarms(principal.tenant_id, states=states, site_id=site_id, limit=limit))
 
 
 @router.get("/{alarm_id}", response_model=AlarmOut, summary="One alarm")
