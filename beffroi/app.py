@@ -1,7 +1,9 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
-Start order: store (migrated) → registry → bus → recorder → engine → gateway → API → simulator.
+Start order: store (migrated) → registry → bus → recorder → engine → gateway → live feed → API → simulator.
 Stop order is the reverse, so nothing upstream produces while something downstream has stopped consuming.
+The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api` component: it
+runs wherever the API does, so an API process always has the bus.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from beffroi.api.alarm_commands import BusAlarmCommands
+from beffroi.api.console import ConsoleSettings
+from beffroi.api.context import AlarmCommandSink
+from beffroi.api.live.hub import LiveHub
 from beffroi.bus.base import Bus, create_bus
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
@@ -21,6 +27,7 @@ from beffroi.workers.api import ApiWorker, auth_settings_from
 from beffroi.workers.base import Health, Worker
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.gateway import GatewayWorker
+from beffroi.workers.live import LiveFeedWorker
 from beffroi.workers.recorder import RecorderWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.simulator import SimulatorWorker
@@ -76,9 +83,9 @@ class Application:
         """Start every chosen component in order; on failure, stop what started and re-raise."""
         config = self.config
         # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
-        needs_backends = any(name in {"recorder", "engine", "gateway"} for name in self.components)
+        needs_backends = any(name in {"recorder", "engine", "gateway", "api"} for name in self.components)
         try:
-            if needs_backends or self._load_registry or "api" in self.components:
+            if needs_backends or self._load_registry:
                 self.store = Store(config.store.url, password=config.store.password.read())
                 await asyncio.to_thread(self.store.migrate)
                 if self._load_registry:
@@ -87,6 +94,9 @@ class Application:
                 self.bus = build_bus(config)
                 await self.bus.start()
             for name in self.components:
+                if name == "api":
+                    await self._start_live_feed()
+                    await self._start_bus_alarm_commands()
                 worker = self._build(name)
                 self.workers[name] = worker
                 self._states[name] = "starting"
@@ -97,6 +107,39 @@ class Application:
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_live_feed(self) -> None:
+        """Start the hub of the API's live stream and the worker feeding it (listed in `workers` as "live")."""
+        if self.bus is None or self.store is None:
+            raise RuntimeError("the API's live feed needs the bus and the store, which are not started")
+        worker = LiveFeedWorker(self.bus, self.store, LiveHub())
+        self.workers[worker.name] = worker
+        await worker.start()
+        self._started.append(worker)
+        log.info("live feed started")
+
+    async def _start_bus_alarm_commands(self) -> None:
+        """Without an engine in this process, the API's alarm actions travel to the engine's process over the bus
+        (listed in `workers` as "alarm-commands"). The in-process bus has no other process: those routes answer 503."""
+        if "engine" in self.components or self.config.bus.kind == "inprocess":
+            return
+        if self.bus is None:
+            raise RuntimeError("the API's alarm commands need the bus, which is not started")
+        worker = BusAlarmCommands(self.bus)
+        self.workers[worker.name] = worker
+        await worker.start()
+        self._started.append(worker)
+
+    def _console_settings(self) -> ConsoleSettings | None:
+        console, live = self.config.console, self.workers.get("live")
+        if not console.enabled:
+            return None
+        return ConsoleSettings(
+            basemap_style_url=console.basemap_style_url,
+            default_language=console.default_language,
+            default_tenant=console.default_tenant or self.config.tenant,
+            heartbeat_s=live.hub.settings.heartbeat_s if isinstance(live, LiveFeedWorker) else 5.0,
+        )
 
     def _build(self, name: str) -> Worker:
         config, bus, store = self.config, self.bus, self.store
@@ -114,14 +157,22 @@ class Application:
             gateway = self.workers.get("gateway")
             enabled = config.http_ingest.enabled
             ingest_gateway = gateway.gateway if enabled and isinstance(gateway, GatewayWorker) else None
-            engine = self.workers.get("engine")
+            engine, remote_engine = self.workers.get("engine"), self.workers.get(BusAlarmCommands.name)
+            alarm_commands: AlarmCommandSink | None = None
+            if isinstance(engine, EngineWorker):
+                alarm_commands = engine
+            elif isinstance(remote_engine, BusAlarmCommands):
+                alarm_commands = remote_engine
+            live = self.workers.get("live")
             app = create_app(
                 component_states=lambda: dict(self._states),
                 gateway=ingest_gateway,
                 ingest_token=config.http_ingest.token.read if ingest_gateway is not None else None,
                 store=store,
                 auth=auth_settings_from(config),
-                alarm_commands=engine if isinstance(engine, EngineWorker) else None,
+                alarm_commands=alarm_commands,
+                live=live.hub if isinstance(live, LiveFeedWorker) else None,
+                console=self._console_settings(),
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")
@@ -137,7 +188,8 @@ class Application:
         for worker in reversed(self._started):
             try:
                 await worker.stop()
-                self._states[worker.name] = "stopped"
+                if worker.name in self._states:
+                    self._states[worker.name] = "stopped"
             except Exception:
                 log.exception("%s did not stop cleanly", worker.name)
         self._started = []

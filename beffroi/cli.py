@@ -169,7 +169,11 @@ def demo(
     base = f"http://{host}:{port}"
     login = json.dumps({"tenant": config.tenant, "username": DEMO_USER, "password": password})
     click.echo(f"Beffroi demo: {base}  (data in {data_dir.resolve()})")
-    click.echo(f"  log in:  user {DEMO_USER!r}, password {password!r} (kept in {data_dir / 'demo-password'})")
+    click.echo(f"  console: open {base}/ in a browser")
+    click.echo(
+        f"  log in:  tenant {config.tenant!r}, user {DEMO_USER!r}, password {password!r}"
+        f" (kept in {data_dir / 'demo-password'})"
+    )
     click.echo(f"           curl -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{login}'")
     click.echo(f"  API:     {base}/docs  (OpenAPI: {base}/api/openapi.json)")
     click.echo(f"  health:  curl {base}/health")

@@ -315,6 +315,20 @@ class ApiConfig(Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
 
 
+class ConsoleConfig(Section):
+    """The web console served by the API at `/`.
+
+    With no `basemap_style_url` the map is drawn from the scenario's own geometry (site outlines, zones) and needs no
+    internet; a MapLibre style URL (e.g. a self-hosted OpenMapTiles style) puts a real basemap under the layers.
+    """
+
+    enabled: bool = True
+    basemap_style_url: Annotated[str, Field(pattern=r"^(https?://|/)\S+$")] | None = None
+    default_language: Literal["fr", "en"] = "fr"
+    default_tenant: str | None = None
+    """Prefilled on the login page; None: the configured `tenant`."""
+
+
 Role = Literal["viewer", "operator", "supervisor", "admin"]
 
 
@@ -380,6 +394,7 @@ class BeffroiConfig(Section):
     engine: EngineConfig = EngineConfig()
     sim: SimConfig = SimConfig()
     api: ApiConfig = ApiConfig()
+    console: ConsoleConfig = ConsoleConfig()
     auth: AuthConfig = AuthConfig()
 
 

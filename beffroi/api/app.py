@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 
 from beffroi import __version__
 from beffroi.api.auth.settings import AuthSettings
+from beffroi.api.console import ConsoleSettings, mount_console
 from beffroi.api.context import AlarmCommandSink
+from beffroi.api.live.hub import LiveHub
 from beffroi.api.operator_api import build_context, mount_operator_api
 from beffroi.ingest.gateway import Gateway
 from beffroi.ingest.http import build_ingest_router
@@ -27,13 +29,18 @@ def create_app(
     store: Store | None = None,
     auth: AuthSettings | None = None,
     alarm_commands: AlarmCommandSink | None = None,
+    live: LiveHub | None = None,
+    console: ConsoleSettings | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
     store and auth settings, the operator API under `/api` (OpenAPI at `/api/openapi.json`).
 
     `alarm_commands` applies operator actions on alarms (the engine: `EngineWorker` in-process); without it those
-    routes answer 503. `clock` stamps tokens and audit entries (tests move it).
+    routes answer 503. `live` is the hub of the live stream (`/api/live`, a WebSocket), fed by a `LiveFeedWorker`;
+    without it the stream closes every connection with 1013. `clock` stamps tokens and audit entries and times token
+    expiry on the live stream (tests move it). With `console` settings, the web console is served at `/` (and its
+    settings at `/api/console/config`).
     """
     app = FastAPI(
         title="Beffroi",
@@ -51,9 +58,12 @@ def create_app(
         )
 
     if store is not None and auth is not None:
-        mount_operator_api(app, build_context(store, auth, alarm_commands, clock=clock))
+        mount_operator_api(app, build_context(store, auth, alarm_commands, clock=clock, live=live))
     elif store is not None or auth is not None:
         raise ValueError("the operator API needs both `store` and `auth`")
+
+    if console is not None:
+        mount_console(app, console)
 
     if gateway is not None:
         current_gateway = gateway

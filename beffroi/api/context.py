@@ -1,4 +1,5 @@
-"""What the operator API's routes work with: the store, the authenticator, the token issuer, the alarm commands."""
+"""What the operator API's routes work with: the store, the authenticator, the token issuer, the alarm commands,
+the live stream's hub."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import Request
 
 from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.live.hub import LiveHub
 from beffroi.domain.messages import AlarmChange, AlarmCommand
 from beffroi.store.store import Store
 
@@ -29,13 +31,15 @@ class AlarmCommandSink(Protocol):
 
 @dataclass(frozen=True)
 class ApiContext:
-    """Shared by every request of one application."""
+    """Shared by every request of one application. Without `live` (no bus feeds this process), /api/live closes
+    every connection with 1013."""
 
     store: Store
     authenticator: Authenticator
     tokens: LocalTokens
     alarm_commands: AlarmCommandSink | None
     clock: Callable[[], float] = field(default=time.time)
+    live: LiveHub | None = None
 
 
 def api_context(request: Request) -> ApiContext:

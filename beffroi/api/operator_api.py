@@ -15,10 +15,24 @@ from beffroi.api.auth.settings import AuthSettings
 from beffroi.api.auth.tokens import LocalTokens
 from beffroi.api.context import AlarmCommandSink, ApiContext
 from beffroi.api.errors import install_error_handlers
-from beffroi.api.routers import alarms, audit, auth, dead_letters, devices, events, readings, sites, tenants, zones
+from beffroi.api.live.hub import LiveHub
+from beffroi.api.routers import (
+    alarms,
+    audit,
+    auth,
+    dead_letters,
+    devices,
+    events,
+    readings,
+    sites,
+    tenants,
+    users,
+    zones,
+)
+from beffroi.api.routers import live as live_stream
 from beffroi.store.store import Store
 
-ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters)
+ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters, users, live_stream)
 OPENAPI_PATH = "/api/openapi.json"
 
 
@@ -29,8 +43,10 @@ def build_context(
     *,
     clock: Callable[[], float] = time.time,
     http: httpx.AsyncClient | None = None,
+    live: LiveHub | None = None,
 ) -> ApiContext:
-    """The routes' shared context; a bad OIDC key file or inline JWKS fails here, at start-up."""
+    """The routes' shared context; a bad OIDC key file or inline JWKS fails here, at start-up. `live` is the live
+    stream's hub, when a live worker feeds one in this process."""
     tokens = LocalTokens(auth_settings.secret, auth_settings.token_ttl_s, clock)
     oidc = None
     if auth_settings.oidc is not None:
@@ -41,6 +57,7 @@ def build_context(
         tokens=tokens,
         alarm_commands=alarm_commands,
         clock=clock,
+        live=live,
     )
 
 

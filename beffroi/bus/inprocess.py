@@ -7,9 +7,11 @@ shortly after start-up still sees what was published before it. Independently, m
 are dropped, and the oldest are dropped when the stream holds more than `max_bytes` of payload (JetStream's
 "discard old"); dropping a message some consumer has not acknowledged yet is logged and counted.
 
-A brand-new durable starts at the first message still kept (JetStream's deliver policy "all"). A durable lives as
-long as the bus object: a consumer that stops and subscribes again under the same name resumes at its first
-unacknowledged message, but nothing survives the process (use the NATS backend for that).
+A brand-new durable starts at the first message still kept (JetStream's deliver policy "all"), or after the newest
+one with `deliver_new_only`. A durable lives as long as the bus object: a consumer that stops and subscribes again
+under the same name resumes at its first unacknowledged message, but nothing survives the process (use the NATS
+backend for that). A durable subscribed with `inactive_after_s` is forgotten that long after its last subscriber
+stopped (JetStream's inactive threshold), so that it no longer keeps messages for a reader that is gone.
 
 Delivery: each durable delivers every message matching its filter once to one of its subscribers (several
 subscribers under one durable name share the work); see `beffroi.bus._delivery` for ack, retry and termination.
@@ -168,6 +170,8 @@ class _InProcessSubscription:
         self._bus = bus
         self._durable = durable
         self._options = options
+        self.durable = durable
+        self.inactive_after_s = options.inactive_after_s
         self._loop = asyncio.get_running_loop()
         self._runner = HandlerRunner(handler, options, consumer=durable.name)
         self._stopping = False
@@ -251,6 +255,7 @@ class InProcessBus:
         self._log = _Log()
         self._durables: dict[str, _Durable] = {}
         self._subscriptions: list[_InProcessSubscription] = []
+        self._expiries: dict[str, asyncio.TimerHandle] = {}  # durable name -> when it is forgotten, if unused
         self._recent_ids: dict[str, float] = {}  # msg_id -> when it was stored
         self._recent_order: deque[str] = deque()  # the same ids, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -330,13 +335,37 @@ class InProcessBus:
                 f"durable {durable!r} already consumes {state.filter.pattern!r}; "
                 f"it cannot also consume {subject_filter!r} (use another durable name)"
             )
+        expiry = self._expiries.pop(durable, None)
+        if expiry is not None:
+            expiry.cancel()
         subscription = _InProcessSubscription(self, state, handler, options)
         self._subscriptions.append(subscription)
         return subscription
 
     def _forget(self, subscription: _InProcessSubscription) -> None:
+        """A subscriber has stopped; the last one of a durable with `inactive_after_s` starts its expiry."""
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
+        durable = subscription.durable
+        inactive_after_s = subscription.inactive_after_s
+        if inactive_after_s is None or self._has_subscribers(durable):
+            return
+        previous = self._expiries.pop(durable.name, None)
+        if previous is not None:
+            previous.cancel()
+        loop = asyncio.get_running_loop()
+        self._expiries[durable.name] = loop.call_later(inactive_after_s, self._expire, durable)
+
+    def _has_subscribers(self, durable: _Durable) -> bool:
+        return any(subscription.durable is durable for subscription in self._subscriptions)
+
+    def _expire(self, durable: _Durable) -> None:
+        """Forget a durable nobody subscribed to within its inactive threshold: it keeps no message any more."""
+        if self._expiries.get(durable.name) is not None:
+            del self._expiries[durable.name]
+        if self._durables.get(durable.name) is durable and not self._has_subscribers(durable):
+            del self._durables[durable.name]
+            log.debug("in-process bus: durable %r forgotten after its inactive threshold", durable.name)
 
     def _store(self, subject: str, data: bytes, msg_id: str | None, now: float) -> None:
         if msg_id is not None and self._seen_recently(msg_id, now):

@@ -77,5 +77,22 @@ ROUTES = [
     Route("POST", "/api/alarms/{alarm_id}/clear", "/api/alarms/a-low-new/clear", Role.OPERATOR),
     Route("GET", "/api/audit", "/api/audit", Role.SUPERVISOR),
     Route("GET", "/api/dead-letters", "/api/dead-letters", Role.ADMIN),
+    Route("GET", "/api/users", "/api/users", Role.ADMIN),
+    Route("GET", "/api/users/{username}", "/api/users/operator", Role.ADMIN),
+    Route(
+        "POST",
+        "/api/users",
+        "/api/users",
+        Role.ADMIN,
+        json={"username": "newbie", "password": "a brand new passphrase", "role": "viewer"},
+    ),
+    Route("PATCH", "/api/users/{username}", "/api/users/operator", Role.ADMIN, json={"role": "supervisor"}),
+    Route(
+        "PUT",
+        "/api/users/{username}/password",
+        "/api/users/operator/password",
+        Role.ADMIN,
+        json={"password": "a brand new passphrase"},
+    ),
 ]
 """Every authenticated route (POST /api/auth/login is the one route without a token)."""

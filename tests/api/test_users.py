@@ -8,13 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from beffroi.api.app import create_app
 from beffroi.api.auth.roles import Role
 from beffroi.api.auth.settings import AuthSettings
-from beffroi.api.routers import users
 from beffroi.api.schemas_users import UserOut
 from beffroi.store.store import Store
 from tests.api.world import PASSWORD, SECRET, TENANT_A, TENANT_B, headers
@@ -31,16 +29,9 @@ USER_ROUTES = [
 ]
 
 
-def with_users_routes(app: FastAPI) -> FastAPI:
-    """The application with /api/users (mounted here until the operator API's ROUTERS lists it)."""
-    if not any(getattr(route, "path", "").startswith("/api/users") for route in app.routes):
-        app.include_router(users.router)
-    return app
-
-
 @pytest.fixture
 async def client(world: Store) -> AsyncIterator[httpx.AsyncClient]:
-    app = with_users_routes(create_app(component_states=dict, store=world, auth=AuthSettings(SECRET)))
+    app = create_app(component_states=dict, store=world, auth=AuthSettings(SECRET))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://beffroi") as http:
         yield http
 
