@@ -23,6 +23,13 @@ def create_user(store: Store, tenant: str, username: str, password: str, role: s
     """Add or replace an account (the tenant must exist in the registry)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.BadParameter(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", param_hint="password")
+    known = sorted(known_tenant.id for known_tenant in store.list_tenants())
+    if tenant not in known:
+        raise click.BadParameter(
+            f"no tenant {tenant!r} in the database (known: {', '.join(known) or 'none'}); "
+            "load the registry first: beffroi migrate --config FILE",
+            param_hint="--tenant",
+        )
     store.upsert_user(
         UserRecord(
             tenant_id=tenant,
@@ -65,8 +72,8 @@ def add(
     try:
         store.migrate()
         create_user(store, tenant or config.tenant, username, password, role, display_name)
-    except BeffroiError as error:
-        click.echo(f"beffroi: {error}", err=True)
+    except (BeffroiError, click.BadParameter) as error:
+        click.echo(f"beffroi: {error.format_message() if isinstance(error, click.BadParameter) else error}", err=True)
         sys.exit(1)
     finally:
         store.close()

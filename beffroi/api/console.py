@@ -109,5 +109,5 @@ def mount_console(app: FastAPI, settings: ConsoleSettings, directory: Path = CON
     async def favicon() -> Response:
         icon = directory / "favicon.svg"
         if not icon.is_file():
-            return JSONResponse({"error": {"code": "not_found", "message": "no favicon"}}, status_code=404)
+            return JSONResponse({"reason": "not_found", "detail": "no favicon in this build"}, status_code=404)
         return FileResponse(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

@@ -116,6 +116,13 @@ def raise_alarm(
     )
 
 
+def _later(alarm: Alarm, ts: float) -> float:
+    """An alarm's `updated_at` never goes back, so the newest state is always the one with the largest one, even when
+    an operator's action (stamped by the wall clock) follows a detector's change stamped by the data clock of an
+    accelerated replay."""
+    return max(ts, alarm.updated_at)
+
+
 def _require_open(alarm: Alarm, action: str) -> None:
     if not alarm.is_open:
         raise InvalidTransition("alarm", alarm.state.value, action)
@@ -132,7 +139,7 @@ def retrigger(alarm: Alarm, ts: float, value: float | None = None, message: str 
         condition_active=True,
         trigger_count=alarm.trigger_count + (0 if was_active else 1),
         last_triggered_at=ts if not was_active else alarm.last_triggered_at,
-        updated_at=ts,
+        updated_at=_later(alarm, ts),
         value=value if value is not None else alarm.value,
         message=message or alarm.message,
     )
@@ -143,20 +150,20 @@ def return_to_normal(alarm: Alarm, ts: float) -> Alarm:
     _require_open(alarm, "return to normal")
     if alarm.state is AlarmState.ACKNOWLEDGED:
         return msgspec.structs.replace(
-            alarm, state=AlarmState.CLEARED, condition_active=False, cleared_at=ts, updated_at=ts
+            alarm, state=AlarmState.CLEARED, condition_active=False, cleared_at=ts, updated_at=_later(alarm, ts)
         )
     if alarm.state is AlarmState.UNACKNOWLEDGED:
         return msgspec.structs.replace(
-            alarm, state=AlarmState.RTN_UNACKNOWLEDGED, condition_active=False, updated_at=ts
+            alarm, state=AlarmState.RTN_UNACKNOWLEDGED, condition_active=False, updated_at=_later(alarm, ts)
         )
-    return msgspec.structs.replace(alarm, condition_active=False, updated_at=ts)
+    return msgspec.structs.replace(alarm, condition_active=False, updated_at=_later(alarm, ts))
 
 
 def acknowledge(alarm: Alarm, ts: float, actor: str) -> Alarm:
     """An operator has seen it. An alarm whose condition is gone clears on acknowledgement."""
     if alarm.state is AlarmState.UNACKNOWLEDGED:
         return msgspec.structs.replace(
-            alarm, state=AlarmState.ACKNOWLEDGED, acknowledged_at=ts, acknowledged_by=actor, updated_at=ts
+            alarm, state=AlarmState.ACKNOWLEDGED, acknowledged_at=ts, acknowledged_by=actor, updated_at=_later(alarm, ts)
         )
     if alarm.state is AlarmState.RTN_UNACKNOWLEDGED:
         return msgspec.structs.replace(
@@ -166,7 +173,7 @@ def acknowledge(alarm: Alarm, ts: float, actor: str) -> Alarm:
             acknowledged_by=actor,
             cleared_at=ts,
             cleared_by=actor,
-            updated_at=ts,
+            updated_at=_later(alarm, ts),
         )
     raise InvalidTransition("alarm", alarm.state.value, "acknowledge")
 
@@ -179,21 +186,21 @@ def shelve(alarm: Alarm, ts: float, actor: str, reason: str, until: float) -> Al
     if until <= ts:
         raise InvalidTransition("alarm", alarm.state.value, "shelve until a time in the past")
     return msgspec.structs.replace(
-        alarm, state=AlarmState.SHELVED, shelved_until=until, state_reason=f"{actor}: {reason}", updated_at=ts
+        alarm, state=AlarmState.SHELVED, shelved_until=until, state_reason=f"{actor}: {reason}", updated_at=_later(alarm, ts)
     )
 
 
 def suppress(alarm: Alarm, ts: float, reason: str) -> Alarm:
     """Suppressed by design (e.g. the zone is in maintenance)."""
     _require_open(alarm, "suppress")
-    return msgspec.structs.replace(alarm, state=AlarmState.SUPPRESSED, state_reason=reason, updated_at=ts)
+    return msgspec.structs.replace(alarm, state=AlarmState.SUPPRESSED, state_reason=reason, updated_at=_later(alarm, ts))
 
 
 def take_out_of_service(alarm: Alarm, ts: float, actor: str, reason: str) -> Alarm:
     """Removed from service (e.g. a faulty sensor under repair)."""
     _require_open(alarm, "take out of service")
     return msgspec.structs.replace(
-        alarm, state=AlarmState.OUT_OF_SERVICE, state_reason=f"{actor}: {reason}", updated_at=ts
+        alarm, state=AlarmState.OUT_OF_SERVICE, state_reason=f"{actor}: {reason}", updated_at=_later(alarm, ts)
     )
 
 
@@ -203,12 +210,12 @@ def return_to_service(alarm: Alarm, ts: float) -> Alarm:
         raise InvalidTransition("alarm", alarm.state.value, "return to service")
     if alarm.condition_active:
         return msgspec.structs.replace(
-            alarm, state=AlarmState.UNACKNOWLEDGED, shelved_until=None, state_reason=None, updated_at=ts
+            alarm, state=AlarmState.UNACKNOWLEDGED, shelved_until=None, state_reason=None, updated_at=_later(alarm, ts)
         )
-    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, shelved_until=None, cleared_at=ts, updated_at=ts)
+    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, shelved_until=None, cleared_at=ts, updated_at=_later(alarm, ts))
 
 
 def clear(alarm: Alarm, ts: float, actor: str) -> Alarm:
     """An operator closes the alarm by hand."""
     _require_open(alarm, "clear")
-    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, cleared_at=ts, cleared_by=actor, updated_at=ts)
+    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, cleared_at=ts, cleared_by=actor, updated_at=_later(alarm, ts))

@@ -107,3 +107,12 @@ def test_ack_of_acknowledged_is_refused() -> None:
 def test_key_text_is_stable_and_distinguishes_places() -> None:
     assert KEY.as_text() == "t|dev-1|fire_alarm|s|z"
     assert AlarmKey("t", "dev-1", "fire_alarm", "s", None).as_text() != KEY.as_text()
+
+
+def test_updated_at_never_goes_back_when_an_action_is_stamped_earlier_than_the_last_change() -> None:
+    # An accelerated replay stamps detector changes with data time, ahead of the operator's wall clock.
+    retriggered = alarms.retrigger(alarms.return_to_normal(_raised(), 500.0), 900.0)
+    acked = alarms.acknowledge(retriggered, 150.0, "alice")
+    assert acked.state is AlarmState.ACKNOWLEDGED and acked.acknowledged_at == 150.0
+    assert acked.updated_at == 900.0
+    assert alarms.clear(acked, 160.0, "alice").updated_at == 900.0

@@ -1,0 +1,182 @@
+/**
+ * The REST client: JSON over fetch with the bearer token, errors turned into `ApiError` (the server's
+ * `{"reason", "detail"}` body), and a 401 on any authenticated call reported once to the application.
+ */
+
+import type {
+  AlarmChangeOut,
+  AuditEntryOut,
+  ConsoleConfig,
+  DeviceOut,
+  Page,
+  ReadingOut,
+  SiteOut,
+  TokenOut,
+  ZoneOut,
+} from "./types";
+
+/** A refused or failed request: the HTTP status (0: no answer) and the server's reason and detail. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly detail: string;
+
+  constructor(status: number, reason: string, detail: string) {
+    super(detail || reason || `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+/** The reason and detail of an error body: `{"reason","detail"}`, or `{"error":{"code","message"}}`. */
+export function describeErrorBody(status: number, body: unknown): { reason: string; detail: string } {
+  const fallback = { reason: `http_${status}`, detail: `HTTP ${status}` };
+  if (typeof body !== "object" || body === null) return fallback;
+  const record = body as Record<string, unknown>;
+  if (typeof record.reason === "string" || typeof record.detail === "string") {
+    return {
+      reason: typeof record.reason === "string" ? record.reason : fallback.reason,
+      detail: typeof record.detail === "string" ? record.detail : JSON.stringify(record.detail ?? fallback.detail),
+    };
+  }
+  const nested = record.error;
+  if (typeof nested === "object" && nested !== null) {
+    const error = nested as Record<string, unknown>;
+    return {
+      reason: typeof error.code === "string" ? error.code : fallback.reason,
+      detail: typeof error.message === "string" ? error.message : fallback.detail,
+    };
+  }
+  return fallback;
+}
+
+export const DEFAULT_CONFIG: ConsoleConfig = {
+  basemap_style_url: null,
+  default_language: "fr",
+  default_tenant: null,
+  heartbeat_s: 5,
+};
+
+export const DEVICE_PAGE = 10_000;
+
+type Query = Record<string, string | number | undefined>;
+
+export class ApiClient {
+  private token: string | null = null;
+  private readonly unauthorised: () => void;
+  private readonly fetcher: typeof fetch;
+
+  /** `unauthorised` runs when an authenticated call answers 401 (the token is no longer good). */
+  constructor(unauthorised: () => void, fetcher: typeof fetch = (input, init) => fetch(input, init)) {
+    this.unauthorised = unauthorised;
+    this.fetcher = fetcher;
+  }
+
+  setToken(token: string | null): void {
+    this.token = token;
+  }
+
+  /** The console's settings; the defaults (offline basemap, French) when the server has none. */
+  async config(): Promise<ConsoleConfig> {
+    try {
+      const config = await this.request<Partial<ConsoleConfig>>("GET", "/api/console/config", { auth: false });
+      return { ...DEFAULT_CONFIG, ...config };
+    } catch {
+      return DEFAULT_CONFIG;
+    }
+  }
+
+  login(tenant: string, username: string, password: string): Promise<TokenOut> {
+    return this.request<TokenOut>("POST", "/api/auth/login", { body: { tenant, username, password }, auth: false });
+  }
+
+  sites(): Promise<SiteOut[]> {
+    return this.request<SiteOut[]>("GET", "/api/sites");
+  }
+
+  zones(): Promise<ZoneOut[]> {
+    return this.request<ZoneOut[]>("GET", "/api/zones");
+  }
+
+  /** Every device, page after page. */
+  async devices(): Promise<DeviceOut[]> {
+    const devices: DeviceOut[] = [];
+    for (;;) {
+      const page = await this.request<Page<DeviceOut>>("GET", "/api/devices", {
+        query: { limit: DEVICE_PAGE, offset: devices.length },
+      });
+      devices.push(...page.items);
+      if (page.items.length === 0 || devices.length >= page.total) return devices;
+    }
+  }
+
+  /** The device's newest readings of one metric, newest first. */
+  readings(deviceId: string, metric: string, limit = 120): Promise<ReadingOut[]> {
+    return this.request<ReadingOut[]>("GET", "/api/readings", { query: { device_id: deviceId, metric, limit } });
+  }
+
+  acknowledge(alarmId: string): Promise<AlarmChangeOut> {
+    return this.request<AlarmChangeOut>("POST", `/api/alarms/${encodeURIComponent(alarmId)}/acknowledge`);
+  }
+
+  shelve(alarmId: string, reason: string, durationS: number): Promise<AlarmChangeOut> {
+    return this.request<AlarmChangeOut>("POST", `/api/alarms/${encodeURIComponent(alarmId)}/shelve`, {
+      body: { reason, duration_s: durationS },
+    });
+  }
+
+  clear(alarmId: string): Promise<AlarmChangeOut> {
+    return this.request<AlarmChangeOut>("POST", `/api/alarms/${encodeURIComponent(alarmId)}/clear`);
+  }
+
+  /** The newest audit entries first. */
+  audit(limit = 200): Promise<AuditEntryOut[]> {
+    return this.request<AuditEntryOut[]>("GET", "/api/audit", { query: { limit } });
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; auth?: boolean } = {},
+  ): Promise<T> {
+    const auth = options.auth ?? true;
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && this.token !== null) headers.Authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(withQuery(path, options.query), {
+        method,
+        headers,
+        body: options.body === undefined ? null : JSON.stringify(options.body),
+      });
+    } catch (error) {
+      throw new ApiError(0, "network", error instanceof Error ? error.message : String(error));
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    }
+    if (!response.ok) {
+      if (response.status === 401 && auth) this.unauthorised();
+      const { reason, detail } = describeErrorBody(response.status, body);
+      throw new ApiError(response.status, reason, detail);
+    }
+    return body as T;
+  }
+}
+
+function withQuery(path: string, query: Query | undefined): string {
+  if (query === undefined) return path;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const text = params.toString();
+  return text.length === 0 ? path : `${path}?${text}`;
+}

@@ -1,0 +1,299 @@
+/**
+ * The signed-in console: loads the registry, lays out the top bar, the map, the side panel (alarms, audit) and the
+ * details card, opens the live stream, and routes the operator's clicks and actions. One instance per session.
+ */
+
+import { type AlarmAction, canActOnAlarms, canReadAudit, countAlarmsBySite, isHidden } from "./alarms";
+import { ApiError, type ApiClient } from "./api";
+import { BrowserSocket } from "./browser-socket";
+import { label, onLanguageChange, t } from "./i18n";
+import { LiveClient, liveUrl } from "./live";
+import { FlatMapView } from "./map/flat-map";
+import type { MapView, Selection } from "./map/view";
+import { webglAvailable } from "./map/view";
+import { Registry } from "./registry";
+import type { Session } from "./session";
+import { LiveStore, type StoreUpdate } from "./store";
+import type { AlarmOut, ConsoleConfig, Language } from "./types";
+import { AlarmList } from "./ui/alarm-list";
+import { AuditPanel } from "./ui/audit";
+import { DetailsPanel } from "./ui/details";
+import { h, text, translateTree } from "./ui/dom";
+import { askShelve } from "./ui/shelve-dialog";
+import { Toaster } from "./ui/toast";
+import { TopBar } from "./ui/topbar";
+
+const COUNTS_MS = 500;
+const STATUS_TICK_MS = 1000;
+
+export interface AppOptions {
+  api: ApiClient;
+  config: ConsoleConfig;
+  session: Session;
+  chooseLanguage: (language: Language) => void;
+  logout: () => void;
+  /** The session is no longer valid (stream 4401, REST 401, token expired). */
+  sessionEnded: () => void;
+}
+
+type Tab = "alarms" | "audit";
+
+export class ConsoleApp {
+  private readonly root: HTMLElement;
+  private readonly options: AppOptions;
+  private readonly store = new LiveStore();
+  private readonly toaster = new Toaster();
+  private readonly cleanups: (() => void)[] = [];
+  private readonly inFlight = new Set<string>();
+  private registry: Registry | null = null;
+  private map: MapView | null = null;
+  private live: LiveClient | null = null;
+  private topBar: TopBar | null = null;
+  private alarmList: AlarmList | null = null;
+  private details: DetailsPanel | null = null;
+  private audit: AuditPanel | null = null;
+  private countsTimer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
+
+  constructor(root: HTMLElement, options: AppOptions) {
+    this.root = root;
+    this.options = options;
+  }
+
+  /** Load the registry (with a retry on failure), then build the screen and connect. */
+  async start(): Promise<void> {
+    this.root.replaceChildren(h("main", { class: "loading-page" }, text("p", "app.loading")));
+    const { api } = this.options;
+    try {
+      const [sites, zones, devices] = await Promise.all([api.sites(), api.zones(), api.devices()]);
+      if (this.disposed) return;
+      this.registry = new Registry(sites, zones, devices);
+    } catch (error) {
+      if (this.disposed || (error instanceof ApiError && error.status === 401)) return;
+      const retry = text("button", "app.retry", { type: "button", class: "primary" });
+      retry.addEventListener("click", () => void this.start());
+      this.root.replaceChildren(
+        h(
+          "main",
+          { class: "loading-page" },
+          h("p", { class: "error" }, t("app.loadFailed", { what: "/api", detail: error instanceof Error ? error.message : String(error) })),
+          retry,
+        ),
+      );
+      return;
+    }
+    this.build(this.registry);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.live?.stop();
+    this.map?.destroy();
+    this.alarmList?.dispose();
+    this.details?.dispose();
+    this.topBar?.dispose();
+    if (this.countsTimer !== null) clearTimeout(this.countsTimer);
+    for (const cleanup of this.cleanups) cleanup();
+  }
+
+  private build(registry: Registry): void {
+    const { api, config, session } = this.options;
+    const canAct = canActOnAlarms(session.role);
+    const now = () => Date.now() / 1000;
+    const select = (selection: Selection | null, move: boolean) => this.select(selection, move);
+    const act = (alarm: AlarmOut, action: AlarmAction) => void this.act(alarm, action);
+
+    this.topBar = new TopBar({
+      username: session.username,
+      role: session.role,
+      chooseLanguage: this.options.chooseLanguage,
+      logout: this.options.logout,
+    });
+    this.alarmList = new AlarmList({ registry, store: this.store, canAct, now, act, select: (id) => select({ kind: "alarm", id }, true) });
+    this.details = new DetailsPanel({ api, registry, store: this.store, canAct, now, act, select, close: () => select(null, false) });
+
+    const tabs: Tab[] = canReadAudit(session.role) ? ["alarms", "audit"] : ["alarms"];
+    const tabButtons = tabs.map((tab) =>
+      h(
+        "button",
+        { type: "button", role: "tab", class: "tab", "data-tab": tab, "aria-selected": String(tab === "alarms") },
+        text("span", tab === "alarms" ? "tab.alarms" : "tab.audit"),
+        tab === "alarms" ? h("span", { class: "tab-count", id: "alarm-total" }, "0") : null,
+      ),
+    );
+    const panels = new Map<Tab, HTMLElement>();
+    panels.set("alarms", h("div", { class: "tab-panel", role: "tabpanel", "data-panel": "alarms" }, this.alarmList.element));
+    if (tabs.includes("audit")) {
+      this.audit = new AuditPanel(api);
+      const panel = h("div", { class: "tab-panel", role: "tabpanel", "data-panel": "audit" }, this.audit.element);
+      panel.hidden = true;
+      panels.set("audit", panel);
+    }
+    const openTab = (tab: Tab) => {
+      for (const button of tabButtons) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+      for (const [name, panel] of panels) panel.hidden = name !== tab;
+      if (tab === "audit") void this.audit?.load();
+    };
+    for (const button of tabButtons) button.addEventListener("click", () => openTab(button.dataset.tab as Tab));
+
+    const mapElement = h("div", { id: "map", class: "map" });
+    this.root.replaceChildren(
+      h(
+        "div",
+        { class: "app" },
+        this.topBar.element,
+        h(
+          "div",
+          { class: "workspace" },
+          h("div", { class: "map-wrap" }, mapElement, this.details.element),
+          h(
+            "aside",
+            { class: "side-panel" },
+            h("nav", { class: "tabs", role: "tablist" }, ...tabButtons),
+            ...panels.values(),
+          ),
+        ),
+        this.toaster.element,
+      ),
+    );
+
+    this.map = this.createMap(mapElement, registry, config.basemap_style_url);
+    this.cleanups.push(this.store.subscribe((update) => this.onStoreUpdate(update)));
+    this.cleanups.push(onLanguageChange(() => this.applyLanguage()));
+
+    this.live = new LiveClient({
+      url: liveUrl(window.location),
+      token: session.token,
+      heartbeatS: config.heartbeat_s,
+      createSocket: (url) => new BrowserSocket(url),
+      listener: {
+        snapshot: (frame) => this.store.applySnapshot(frame),
+        changes: (changes) => this.store.applyChanges(changes),
+        status: (status) => this.topBar?.setStatus(status),
+        loggedOut: () => this.options.sessionEnded(),
+      },
+    });
+    this.live.start();
+    const tick = setInterval(() => this.topBar?.setLastFrame(this.live?.lastFrameTime ?? 0, Date.now()), STATUS_TICK_MS);
+    this.cleanups.push(() => clearInterval(tick));
+    this.scheduleCounts();
+  }
+
+  private createMap(element: HTMLElement, registry: Registry, styleUrl: string | null): MapView {
+    const onSelect = (selection: Selection) => this.select(selection, selection.kind === "site");
+    if (webglAvailable()) {
+      // Loaded on demand: MapLibre is most of the bundle, and the login page does not need it.
+      const holder: { view: MapView | null } = { view: null };
+      const pending: ((view: MapView) => void)[] = [];
+      const proxy: MapView = {
+        devicesChanged: (ids) => (holder.view ? holder.view.devicesChanged(ids) : pending.push((v) => v.devicesChanged(null))),
+        zonesChanged: (ids) => (holder.view ? holder.view.zonesChanged(ids) : pending.push((v) => v.zonesChanged(null))),
+        setSiteAlarms: (counts) => (holder.view ? holder.view.setSiteAlarms(counts) : pending.push((v) => v.setSiteAlarms(counts))),
+        pulse: (alarm) => holder.view?.pulse(alarm),
+        focus: (selection, move) => (holder.view ? holder.view.focus(selection, move) : pending.push((v) => v.focus(selection, move))),
+        applyLanguage: () => holder.view?.applyLanguage(),
+        destroy: () => holder.view?.destroy(),
+      };
+      import("./map/gl-map")
+        .then(({ GlMapView }) => {
+          if (this.disposed) return;
+          try {
+            holder.view = new GlMapView(element, registry, this.store, styleUrl, onSelect);
+          } catch (error) {
+            console.warn("MapLibre could not start, using the flat map", error);
+            holder.view = new FlatMapView(element, registry, onSelect);
+          }
+          for (const apply of pending.splice(0)) apply(holder.view);
+          this.scheduleCounts();
+        })
+        .catch((error: unknown) => {
+          console.warn("the map module failed to load, using the flat map", error);
+          holder.view = new FlatMapView(element, registry, onSelect);
+          this.scheduleCounts();
+        });
+      return proxy;
+    }
+    return new FlatMapView(element, registry, onSelect);
+  }
+
+  private onStoreUpdate(update: StoreUpdate): void {
+    const map = this.map;
+    if (map !== null) {
+      if (update.reset) {
+        map.devicesChanged(null);
+        map.zonesChanged(null);
+      } else {
+        if (update.deviceIds.length > 0) map.devicesChanged(update.deviceIds);
+        if (update.zoneIds.length > 0) map.zonesChanged(update.zoneIds);
+      }
+      for (const alarm of update.raised) map.pulse(alarm);
+    }
+    if (update.alarmsChanged) {
+      this.alarmList?.scheduleRender();
+      this.scheduleCounts();
+    }
+    if (update.raised.length > 0) this.alarmList?.flash(update.raised);
+    this.details?.scheduleRefresh();
+  }
+
+  /** Site badges, top-bar counts and the tab count, at most every 500 ms. */
+  private scheduleCounts(): void {
+    if (this.countsTimer !== null) return;
+    this.countsTimer = setTimeout(() => {
+      this.countsTimer = null;
+      const registry = this.registry;
+      if (registry === null || this.disposed) return;
+      this.map?.setSiteAlarms(countAlarmsBySite(this.store.alarms.values(), registry.siteOfAlarm));
+      let unack = 0;
+      let critical = 0;
+      for (const alarm of this.store.alarms.values()) {
+        if (alarm.state === "unacknowledged" || alarm.state === "rtn_unacknowledged") unack += 1;
+        if (alarm.priority === 1 && !isHidden(alarm)) critical += 1;
+      }
+      this.topBar?.setCounts(this.store.alarms.size, unack, critical);
+      const total = this.root.querySelector("#alarm-total");
+      if (total !== null) total.textContent = String(this.store.alarms.size);
+    }, COUNTS_MS);
+  }
+
+  private select(selection: Selection | null, move: boolean): void {
+    this.details?.show(selection);
+    this.map?.focus(selection, move);
+    this.alarmList?.select(selection?.kind === "alarm" ? selection.id : null);
+  }
+
+  private async act(alarm: AlarmOut, action: AlarmAction): Promise<void> {
+    if (this.inFlight.has(alarm.id)) return;
+    const { api } = this.options;
+    const name = t(`action.${action}`);
+    try {
+      let result;
+      if (action === "shelve") {
+        const request = await askShelve(alarm, this.root);
+        if (request === null) return;
+        this.inFlight.add(alarm.id);
+        result = await api.shelve(alarm.id, request.reason, request.durationS);
+      } else {
+        this.inFlight.add(alarm.id);
+        result = action === "acknowledge" ? await api.acknowledge(alarm.id) : await api.clear(alarm.id);
+      }
+      this.store.applyActionResult(result);
+      this.toaster.show(`${t("action.done", { action: name })} — ${label("alarmType", alarm.key.type)}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return;
+      const detail = error instanceof Error ? error.message : String(error);
+      this.toaster.show(t("action.failed", { action: name, detail }), "error");
+    } finally {
+      this.inFlight.delete(alarm.id);
+    }
+  }
+
+  private applyLanguage(): void {
+    translateTree(this.root);
+    this.topBar?.render();
+    this.alarmList?.applyLanguage();
+    this.details?.applyLanguage();
+    this.audit?.applyLanguage();
+    this.map?.applyLanguage();
+  }
+}

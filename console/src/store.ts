@@ -1,0 +1,97 @@
+/**
+ * The live state the console shows: open alarms, device health, zone counts and levels. Filled from the stream's
+ * snapshot and changes (and from the answers to the operator's own actions); views subscribe and batch their
+ * updates themselves.
+ */
+
+import type { AlarmChangeOut, AlarmOut, Change, DeviceState, SnapshotFrame, ZoneState } from "./types";
+
+/** What changed in one application of a frame. */
+export interface StoreUpdate {
+  /** Everything was replaced (a snapshot). */
+  reset: boolean;
+  /** The open-alarm set or some alarm changed. */
+  alarmsChanged: boolean;
+  /** Alarms raised in this update (for the flash). */
+  raised: AlarmOut[];
+  deviceIds: string[];
+  zoneIds: string[];
+}
+
+export type StoreListener = (update: StoreUpdate) => void;
+
+export class LiveStore {
+  readonly alarms = new Map<string, AlarmOut>();
+  readonly devices = new Map<string, DeviceState>();
+  readonly zones = new Map<string, ZoneState>();
+  private readonly listeners = new Set<StoreListener>();
+
+  /** Call `listener` after every update; returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Replace everything with the server's snapshot. */
+  applySnapshot(frame: SnapshotFrame): void {
+    this.alarms.clear();
+    this.devices.clear();
+    this.zones.clear();
+    for (const alarm of frame.alarms) if (alarm.state !== "cleared") this.alarms.set(alarm.id, alarm);
+    for (const device of frame.devices) this.devices.set(device.id, device);
+    for (const zone of frame.zones) this.zones.set(zone.id, zone);
+    this.emit({
+      reset: true,
+      alarmsChanged: true,
+      raised: [],
+      deviceIds: [...this.devices.keys()],
+      zoneIds: [...this.zones.keys()],
+    });
+  }
+
+  /** Apply stream changes, in sequence order. */
+  applyChanges(changes: Change[]): void {
+    const update: StoreUpdate = { reset: false, alarmsChanged: false, raised: [], deviceIds: [], zoneIds: [] };
+    for (const change of changes) {
+      switch (change.kind) {
+        case "alarm":
+          this.putAlarm(change.data.alarm);
+          update.alarmsChanged = true;
+          if (change.data.change === "raised" && change.data.alarm.state !== "cleared") {
+            update.raised.push(change.data.alarm);
+          }
+          break;
+        case "device":
+          this.devices.set(change.data.id, change.data);
+          update.deviceIds.push(change.data.id);
+          break;
+        case "zone":
+          this.zones.set(change.data.id, change.data);
+          update.zoneIds.push(change.data.id);
+          break;
+      }
+    }
+    this.emit(update);
+  }
+
+  /**
+   * The answer to the operator's own action, applied at once rather than waiting for the stream; ignored when the
+   * store already holds a newer state of the alarm.
+   */
+  applyActionResult(result: AlarmChangeOut): void {
+    const held = this.alarms.get(result.alarm.id);
+    if (held === undefined) return; // already closed by a newer change
+    if (held.updated_at > result.alarm.updated_at) return;
+    this.putAlarm(result.alarm);
+    this.emit({ reset: false, alarmsChanged: true, raised: [], deviceIds: [], zoneIds: [] });
+  }
+
+  private putAlarm(alarm: AlarmOut): void {
+    if (alarm.state === "cleared") this.alarms.delete(alarm.id);
+    else this.alarms.set(alarm.id, alarm);
+  }
+
+  private emit(update: StoreUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+}
