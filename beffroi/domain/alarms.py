@@ -163,7 +163,11 @@ def acknowledge(alarm: Alarm, ts: float, actor: str) -> Alarm:
     """An operator has seen it. An alarm whose condition is gone clears on acknowledgement."""
     if alarm.state is AlarmState.UNACKNOWLEDGED:
         return msgspec.structs.replace(
-            alarm, state=AlarmState.ACKNOWLEDGED, acknowledged_at=ts, acknowledged_by=actor, updated_at=_later(alarm, ts)
+            alarm,
+            state=AlarmState.ACKNOWLEDGED,
+            acknowledged_at=ts,
+            acknowledged_by=actor,
+            updated_at=_later(alarm, ts),
         )
     if alarm.state is AlarmState.RTN_UNACKNOWLEDGED:
         return msgspec.structs.replace(
@@ -186,14 +190,20 @@ def shelve(alarm: Alarm, ts: float, actor: str, reason: str, until: float) -> Al
     if until <= ts:
         raise InvalidTransition("alarm", alarm.state.value, "shelve until a time in the past")
     return msgspec.structs.replace(
-        alarm, state=AlarmState.SHELVED, shelved_until=until, state_reason=f"{actor}: {reason}", updated_at=_later(alarm, ts)
+        alarm,
+        state=AlarmState.SHELVED,
+        shelved_until=until,
+        state_reason=f"{actor}: {reason}",
+        updated_at=_later(alarm, ts),
     )
 
 
 def suppress(alarm: Alarm, ts: float, reason: str) -> Alarm:
     """Suppressed by design (e.g. the zone is in maintenance)."""
     _require_open(alarm, "suppress")
-    return msgspec.structs.replace(alarm, state=AlarmState.SUPPRESSED, state_reason=reason, updated_at=_later(alarm, ts))
+    return msgspec.structs.replace(
+        alarm, state=AlarmState.SUPPRESSED, state_reason=reason, updated_at=_later(alarm, ts)
+    )
 
 
 def take_out_of_service(alarm: Alarm, ts: float, actor: str, reason: str) -> Alarm:
@@ -212,10 +222,14 @@ def return_to_service(alarm: Alarm, ts: float) -> Alarm:
         return msgspec.structs.replace(
             alarm, state=AlarmState.UNACKNOWLEDGED, shelved_until=None, state_reason=None, updated_at=_later(alarm, ts)
         )
-    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, shelved_until=None, cleared_at=ts, updated_at=_later(alarm, ts))
+    return msgspec.structs.replace(
+        alarm, state=AlarmState.CLEARED, shelved_until=None, cleared_at=ts, updated_at=_later(alarm, ts)
+    )
 
 
 def clear(alarm: Alarm, ts: float, actor: str) -> Alarm:
     """An operator closes the alarm by hand."""
     _require_open(alarm, "clear")
-    return msgspec.structs.replace(alarm, state=AlarmState.CLEARED, cleared_at=ts, cleared_by=actor, updated_at=_later(alarm, ts))
+    return msgspec.structs.replace(
+        alarm, state=AlarmState.CLEARED, cleared_at=ts, cleared_by=actor, updated_at=_later(alarm, ts)
+    )
