@@ -142,6 +142,12 @@ def test_an_operator_sees_the_fire_arrive_live_acknowledges_it_and_finds_it_in_t
     assert delay < 3.0, f"the console showed the alarm {delay:.1f} s after the API had it"
     expect(row).to_have_attribute("data-state", "unacknowledged")
     expect(row).to_have_attribute("data-priority", "1")
+    # The new alarm pulses on the map where it is (near its site), not in a corner.
+    pulse = page.locator(f'[data-alarm-pulse="{alarm_id}"]').bounding_box()
+    site = page.locator(f'.site-marker[data-site-id="{SITE}"]').bounding_box()
+    assert pulse is not None and site is not None
+    distance = abs(pulse["x"] - site["x"]) + abs(pulse["y"] - site["y"])
+    assert distance < 400, f"the pulse is drawn at {pulse}, far from its site at {site}"
     injected = [json.loads(line) for line in (server.data_dir / "ground-truth.jsonl").read_text().splitlines()]
     assert any(truth.get("kind") == "fire" for truth in injected), injected
     screenshot(page, "tiny-fire-alarm")

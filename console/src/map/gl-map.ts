@@ -146,10 +146,15 @@ export class GlMapView implements MapView {
     if (siteId !== null) this.markers.flash(siteId, PULSE_MS);
     const position = this.registry.alarmPosition(alarm);
     if (position === null || this.pulses.size >= MAX_PULSES) return;
+    // MapLibre places a marker with a CSS transform on its element: the ring's scaling animation goes on a child,
+    // or it would replace that transform and draw the pulse in the map's corner.
     const element = document.createElement("div");
-    element.className = "pulse";
-    element.dataset.priority = String(alarm.priority);
-    element.dataset.alarmPulse = alarm.id;
+    element.className = "pulse-anchor";
+    const ring = document.createElement("div");
+    ring.className = "pulse";
+    ring.dataset.priority = String(alarm.priority);
+    ring.dataset.alarmPulse = alarm.id;
+    element.append(ring);
     const marker = new Marker({ element, anchor: "center" }).setLngLat(position).addTo(this.map);
     this.pulses.add(marker);
     setTimeout(() => {
