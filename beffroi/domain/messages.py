@@ -12,7 +12,9 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from beffroi.domain.alarms import Alarm
-from beffroi.domain.observations import Event, ReadingBatch
+from beffroi.domain.incidents import Disposition, Evidence, Incident, IncidentAlarm, IncidentState, TimelineEntry
+from beffroi.domain.observations import AttributeValue, Event, ReadingBatch
+from beffroi.domain.procedures import ProcedureRun
 from beffroi.domain.records import AuditEntry, DeadLetter
 from beffroi.errors import BeffroiError, InvalidTransition, NotFound, RejectedInput
 
@@ -142,6 +144,138 @@ class AuditMessage(msgspec.Struct, frozen=True):
     entry: AuditEntry
 
 
+class IncidentChangeKind(StrEnum):
+    """What happened to an incident."""
+
+    OPENED = "opened"
+    ALARM_JOINED = "alarm_joined"
+    ALARM_UPDATED = "alarm_updated"
+    RECLASSIFIED = "reclassified"
+    ASSIGNED = "assigned"
+    TRANSITIONED = "transitioned"
+    DISPOSITION_SET = "disposition_set"
+    NOTE_ADDED = "note_added"
+    STEP_COMPLETED = "step_completed"
+    STEP_SKIPPED = "step_skipped"
+    ESCALATED = "escalated"
+
+
+class IncidentChange(msgspec.Struct, frozen=True):
+    """An incident after a change, with what it added: timeline entries, alarms that joined (or whose snapshot
+    changed), evidence, and the procedure run when the change attached or advanced it. Published on
+    `beffroi.incidents.<tenant>`."""
+
+    change: IncidentChangeKind
+    incident: Incident
+    actor: str = "engine"
+    timeline: tuple[TimelineEntry, ...] = ()
+    alarms: tuple[IncidentAlarm, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    procedure: ProcedureRun | None = None
+
+
+class IncidentAction(StrEnum):
+    """What an operator asks to do with an incident."""
+
+    TRANSITION = "transition"
+    ASSIGN = "assign"
+    SET_DISPOSITION = "set_disposition"
+    ADD_NOTE = "add_note"
+    COMPLETE_STEP = "complete_step"
+    SKIP_STEP = "skip_step"
+
+
+class IncidentCommand(msgspec.Struct, frozen=True):
+    """An operator's action on an incident, sent to the incident worker that owns incident state. Which fields
+    matter depends on `action`: `target_state` (transition), `assignee`/`desk` (assign), `disposition` and
+    `duplicate_of` (set_disposition), `text`, `links` and `event_ids` (add_note, and a transition's reason),
+    `step_id` with `choice`, `checked` and `text` as a note (complete_step) or `justification` (skip_step)."""
+
+    command_id: str
+    tenant_id: str
+    incident_id: str
+    action: IncidentAction
+    actor: str
+    ts: float
+    target_state: IncidentState | None = None
+    assignee: str | None = None
+    desk: str | None = None
+    disposition: Disposition | None = None
+    duplicate_of: str | None = None
+    text: str = ""
+    links: tuple[str, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    step_id: str = ""
+    choice: str | None = None
+    checked: tuple[int, ...] = ()
+    justification: str = ""
+
+
+class IncidentCommandOutcome(msgspec.Struct, frozen=True):
+    """What the incident worker did with an IncidentCommand: the `change` it applied, or why it refused (the same
+    error codes as `AlarmCommandOutcome`)."""
+
+    command_id: str
+    tenant_id: str
+    change: IncidentChange | None
+    error_code: str = ""
+    error_message: str = ""
+
+    def error(self) -> BeffroiError | None:
+        """The error the worker raised, rebuilt; None when the command was applied."""
+        if self.change is not None and not self.error_code:
+            return None
+        fallback = f"the incident worker answered command {self.command_id!r} with neither change nor error"
+        return _rebuilt_error(self.error_code, self.error_message, fallback)
+
+
+class SupervisorNotice(msgspec.Struct, frozen=True):
+    """Something a supervisor must know about an incident (a procedure step skipped, with its justification).
+    Published on `beffroi.supervision.<tenant>`; also kept as the incident's timeline entry of the same id."""
+
+    id: str
+    tenant_id: str
+    incident_id: str
+    ts: float
+    actor: str
+    kind: str
+    text: str
+    data: dict[str, AttributeValue] = msgspec.field(default_factory=dict)
+
+
+def error_code(error: BeffroiError) -> str:
+    """The `error_code` of an outcome refusing a command with `error` (see `command_refused`)."""
+    if isinstance(error, NotFound):
+        return NOT_FOUND
+    if isinstance(error, InvalidTransition):
+        return INVALID_TRANSITION
+    if isinstance(error, RejectedInput):
+        return REJECTED_PREFIX + error.reason
+    return ENGINE_FAILURE
+
+
+def incident_command_applied(command: IncidentCommand, change: IncidentChange) -> IncidentCommandOutcome:
+    """The outcome of an incident command the worker applied."""
+    return IncidentCommandOutcome(command.command_id, command.tenant_id, change)
+
+
+def incident_command_refused(command: IncidentCommand, error: BeffroiError) -> IncidentCommandOutcome:
+    """The outcome of an incident command the worker refused or failed to apply."""
+    return IncidentCommandOutcome(command.command_id, command.tenant_id, None, error_code(error), str(error))
+
+
+def _rebuilt_error(code: str, message: str, fallback: str) -> BeffroiError:
+    """The error an outcome's code and text stand for."""
+    if code == NOT_FOUND:
+        return NotFound(message)
+    if code == INVALID_TRANSITION:
+        return _invalid_transition(message)
+    if code.startswith(REJECTED_PREFIX):
+        reason = code.removeprefix(REJECTED_PREFIX)
+        return RejectedInput(reason, message.removeprefix(f"{reason}: "))
+    return BeffroiError(message or fallback)
+
+
 def _token(part: str) -> str:
     """Subject tokens may not contain '.', '*', '>' or whitespace."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in part) or "_"
@@ -182,6 +316,26 @@ def audit_subject(tenant_id: str) -> str:
     return f"{SUBJECT_ROOT}.audit.{_token(tenant_id)}"
 
 
+def incidents_subject(tenant_id: str) -> str:
+    """Subject of incident changes for one tenant."""
+    return f"{SUBJECT_ROOT}.incidents.{_token(tenant_id)}"
+
+
+def incident_commands_subject(tenant_id: str) -> str:
+    """Subject of operator commands on incidents for one tenant."""
+    return f"{SUBJECT_ROOT}.commands.incidents.{_token(tenant_id)}"
+
+
+def incident_command_outcomes_subject(tenant_id: str) -> str:
+    """Subject of what the incident worker did with each operator command, for one tenant."""
+    return f"{SUBJECT_ROOT}.commands.incident_outcomes.{_token(tenant_id)}"
+
+
+def supervision_subject(tenant_id: str) -> str:
+    """Subject of notices for the supervisors of one tenant."""
+    return f"{SUBJECT_ROOT}.supervision.{_token(tenant_id)}"
+
+
 ALL_READINGS = f"{SUBJECT_ROOT}.readings.>"
 ALL_EVENTS = f"{SUBJECT_ROOT}.events.>"
 ALL_ALARMS = f"{SUBJECT_ROOT}.alarms.>"
@@ -189,9 +343,38 @@ ALL_AUDIT = f"{SUBJECT_ROOT}.audit.>"
 ALL_ALARM_COMMANDS = f"{SUBJECT_ROOT}.commands.alarms.>"
 ALL_ALARM_COMMAND_OUTCOMES = f"{SUBJECT_ROOT}.commands.outcomes.>"
 ALL_DEAD_LETTERS = f"{SUBJECT_ROOT}.deadletters"
+ALL_INCIDENTS = f"{SUBJECT_ROOT}.incidents.>"
+ALL_INCIDENT_COMMANDS = f"{SUBJECT_ROOT}.commands.incidents.>"
+ALL_INCIDENT_COMMAND_OUTCOMES = f"{SUBJECT_ROOT}.commands.incident_outcomes.>"
+ALL_SUPERVISION = f"{SUBJECT_ROOT}.supervision.>"
 
-Message = ReadingBatch | Event | AlarmChange | AlarmCommand | AlarmCommandOutcome | DeadLetterMessage | AuditMessage
-M = TypeVar("M", ReadingBatch, Event, AlarmChange, AlarmCommand, AlarmCommandOutcome, DeadLetterMessage, AuditMessage)
+Message = (
+    ReadingBatch
+    | Event
+    | AlarmChange
+    | AlarmCommand
+    | AlarmCommandOutcome
+    | DeadLetterMessage
+    | AuditMessage
+    | IncidentChange
+    | IncidentCommand
+    | IncidentCommandOutcome
+    | SupervisorNotice
+)
+M = TypeVar(
+    "M",
+    ReadingBatch,
+    Event,
+    AlarmChange,
+    AlarmCommand,
+    AlarmCommandOutcome,
+    DeadLetterMessage,
+    AuditMessage,
+    IncidentChange,
+    IncidentCommand,
+    IncidentCommandOutcome,
+    SupervisorNotice,
+)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoders: dict[type[msgspec.Struct], msgspec.msgpack.Decoder[Any]] = {}

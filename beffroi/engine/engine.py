@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from beffroi.domain.alarms import Alarm
 from beffroi.domain.messages import AlarmChange
 from beffroi.domain.observations import Event, Reading
-from beffroi.domain.registry import Device
+from beffroi.domain.registry import Device, Zone
 from beffroi.engine.alarm_manager import AlarmManager
 from beffroi.engine.conditions import Condition
 from beffroi.engine.detectors.base import Detector
@@ -27,7 +27,13 @@ _log = logging.getLogger(__name__)
 class Engine:
     """Detectors plus the alarm manager, over the registry's devices."""
 
-    def __init__(self, devices: Sequence[Device], detectors: Sequence[Detector], alarm_manager: AlarmManager) -> None:
+    def __init__(
+        self,
+        devices: Sequence[Device],
+        detectors: Sequence[Detector],
+        alarm_manager: AlarmManager,
+        zones: Sequence[Zone] = (),
+    ) -> None:
         names = [detector.name for detector in detectors]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
@@ -44,7 +50,10 @@ class Engine:
         self._conditions = 0
         self._changes = 0
         self._detector_errors = 0
+        self._zones: tuple[Zone, ...] = ()
         self.update_devices(devices)
+        if zones:
+            self.update_zones(zones)
         alarm_manager.add_load_listener(self._restore_detectors)
         opened = alarm_manager.open_alarms()
         if opened:
@@ -78,6 +87,17 @@ class Engine:
         self._devices = {device.id: device for device in devices}
         for detector in self._detectors:
             detector.on_devices(self._devices)
+
+    def update_zones(self, zones: Sequence[Zone]) -> None:
+        """Replace the registry's zones (of every tenant): the detectors that place things in zones use them."""
+        self._zones = tuple(zones)
+        for detector in self._detectors:
+            detector.on_zones(self._zones)
+
+    @property
+    def zones(self) -> tuple[Zone, ...]:
+        """The registry's zones, as last given to `update_zones`."""
+        return self._zones
 
     def restore(self, open_alarms: Iterable[Alarm]) -> list[Alarm]:
         """At start-up: adopt the store's open alarms; returns those not adopted (see `AlarmManager.load`).

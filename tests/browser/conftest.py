@@ -30,9 +30,10 @@ def _missing(message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole session."""
+    """One Chromium per test module. Not per session: Playwright's sync API keeps its event loop running on the main
+    thread while it is started, and the asyncio tests that run after the browser tests need that thread free."""
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: run scripts/setup.sh --dev (it installs Debian's chromium)")
     if not (CONSOLE_DIR / "index.html").is_file():

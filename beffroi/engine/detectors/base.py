@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from beffroi.domain.alarms import Alarm
 from beffroi.domain.observations import Event, Reading
-from beffroi.domain.registry import Device
+from beffroi.domain.registry import Device, Zone
 from beffroi.engine.conditions import Condition
 
 NO_CONDITIONS: tuple[Condition, ...] = ()
@@ -40,6 +40,10 @@ class Detector(ABC):
 
     def on_devices(self, devices: Mapping[str, Device]) -> None:
         """The registry's devices, by id: given at start and again whenever the registry changes."""
+        return None
+
+    def on_zones(self, zones: Sequence[Zone]) -> None:
+        """The registry's zones (of every tenant): given at start and again whenever they change."""
         return None
 
     def on_restore(self, alarms: Sequence[Alarm]) -> None:
