@@ -99,7 +99,7 @@ export class ConsoleApp {
   private build(registry: Registry): void {
     const { api, config, session } = this.options;
     const canAct = canActOnAlarms(session.role);
-    const now = () => Date.now() / 1000;
+    const now = () => Math.max(Date.now() / 1000, this.store.dataTime);
     const select = (selection: Selection | null, move: boolean) => this.select(selection, move);
     const act = (alarm: AlarmOut, action: AlarmAction) => void this.act(alarm, action);
 

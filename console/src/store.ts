@@ -25,6 +25,15 @@ export class LiveStore {
   readonly devices = new Map<string, DeviceState>();
   readonly zones = new Map<string, ZoneState>();
   private readonly listeners = new Set<StoreListener>();
+  private newestDataTime = 0;
+
+  /**
+   * The newest time the data speaks of (readings' and alarms' own timestamps, epoch s). A replay or an accelerated
+   * simulation runs ahead of the wall clock; ages are counted from the later of the two so they stay meaningful.
+   */
+  get dataTime(): number {
+    return this.newestDataTime;
+  }
 
   /** Call `listener` after every update; returns the unsubscribe function. */
   subscribe(listener: StoreListener): () => void {
@@ -37,8 +46,15 @@ export class LiveStore {
     this.alarms.clear();
     this.devices.clear();
     this.zones.clear();
-    for (const alarm of frame.alarms) if (alarm.state !== "cleared") this.alarms.set(alarm.id, alarm);
-    for (const device of frame.devices) this.devices.set(device.id, device);
+    this.newestDataTime = 0;
+    for (const alarm of frame.alarms) {
+      this.noteDataTime(alarm.last_triggered_at);
+      if (alarm.state !== "cleared") this.alarms.set(alarm.id, alarm);
+    }
+    for (const device of frame.devices) {
+      this.noteDataTime(device.last_seen);
+      this.devices.set(device.id, device);
+    }
     for (const zone of frame.zones) this.zones.set(zone.id, zone);
     this.emit({
       reset: true,
@@ -55,6 +71,7 @@ export class LiveStore {
     for (const change of changes) {
       switch (change.kind) {
         case "alarm":
+          this.noteDataTime(change.data.alarm.last_triggered_at);
           this.putAlarm(change.data.alarm);
           update.alarmsChanged = true;
           if (change.data.change === "raised" && change.data.alarm.state !== "cleared") {
@@ -62,6 +79,7 @@ export class LiveStore {
           }
           break;
         case "device":
+          this.noteDataTime(change.data.last_seen);
           this.devices.set(change.data.id, change.data);
           update.deviceIds.push(change.data.id);
           break;
@@ -84,6 +102,10 @@ export class LiveStore {
     if (held.updated_at > result.alarm.updated_at) return;
     this.putAlarm(result.alarm);
     this.emit({ reset: false, alarmsChanged: true, raised: [], deviceIds: [], zoneIds: [] });
+  }
+
+  private noteDataTime(ts: number | null): void {
+    if (ts !== null && Number.isFinite(ts) && ts > this.newestDataTime) this.newestDataTime = ts;
   }
 
   private putAlarm(alarm: AlarmOut): void {
