@@ -21,6 +21,7 @@ from beffroi.bus.base import Bus, create_bus
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
+from beffroi.domain.observations import Event
 from beffroi.sim.scenario import Scenario
 from beffroi.store.store import Store
 from beffroi.workers.api import ApiWorker, auth_settings_from
@@ -130,6 +131,18 @@ class Application:
         await worker.start()
         self._started.append(worker)
 
+    async def _publish_events(self, events: list[Event]) -> None:
+        """Events the API takes in (imported CAP alerts) go on the bus like any source's: to the engine and the
+        recorder. Their ids are the bus message ids, so importing the same alert twice stores it once."""
+        if self.bus is None:
+            raise RuntimeError("the bus is not started")
+        await self.bus.publish_many(
+            [
+                (messages.events_subject(event.tenant_id, event.site_id), messages.encode(event), event.event_id)
+                for event in events
+            ]
+        )
+
     def _console_settings(self) -> ConsoleSettings | None:
         console, live = self.config.console, self.workers.get("live")
         if not console.enabled:
@@ -173,6 +186,7 @@ class Application:
                 alarm_commands=alarm_commands,
                 live=live.hub if isinstance(live, LiveFeedWorker) else None,
                 console=self._console_settings(),
+                event_sink=self._publish_events,
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")

@@ -8,6 +8,7 @@ import httpx
 from beffroi.cli_users import create_user
 from beffroi.domain.alarms import AlarmState
 from tests.bus.support import wait_until
+from tests.exports.cap.samples import fr_alert
 from tests.test_app import SMOKE, TENANT, StartApp, api_url, fire_alarms, ingest_token, start_app  # noqa: F401
 
 
@@ -46,3 +47,27 @@ async def test_login_list_acknowledge_and_audit(start_app: StartApp) -> None:  #
         audit = (await client.get("/api/audit", headers=supervisor)).json()
         entries = audit if isinstance(audit, list) else audit["items"]
         assert any(e["actor"] == "alice" and e["target_id"] == fire["id"] for e in entries), entries
+
+
+async def test_an_imported_cap_alert_travels_the_bus_and_is_stored_once_as_an_event(
+    start_app: StartApp,  # noqa: F811
+) -> None:
+    app = await start_app()
+    store = app.store
+    assert store is not None
+    create_user(store, TENANT, "sam", "supervisor password", "supervisor")
+    async with httpx.AsyncClient(base_url=api_url(app)) as client:
+        login = await client.post(
+            "/api/auth/login", json={"tenant": TENANT, "username": "sam", "password": "supervisor password"}
+        )
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}", "Content-Type": "application/cap+xml"}
+        for _ in range(2):  # the same alert twice: one event
+            answer = await client.post("/api/cap/import", content=fr_alert(), headers=headers)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["published"] is True
+
+    def cap_events() -> list[str]:
+        return [event.event_id for event in store.query_events(TENANT) if event.type.startswith("cap_")]
+
+    await wait_until(lambda: bool(cap_events()), 10.0, lambda: "the imported alert never reached the store")
+    assert len(cap_events()) == len(answer.json()["events"]), cap_events()

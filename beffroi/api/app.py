@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from beffroi import __version__
 from beffroi.api.auth.settings import AuthSettings
 from beffroi.api.console import ConsoleSettings, mount_console
-from beffroi.api.context import AlarmCommandSink
+from beffroi.api.context import AlarmCommandSink, EventSink
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.operator_api import build_context, mount_operator_api
 from beffroi.ingest.gateway import Gateway
@@ -31,6 +31,7 @@ def create_app(
     alarm_commands: AlarmCommandSink | None = None,
     live: LiveHub | None = None,
     console: ConsoleSettings | None = None,
+    event_sink: EventSink | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
@@ -40,7 +41,8 @@ def create_app(
     routes answer 503. `live` is the hub of the live stream (`/api/live`, a WebSocket), fed by a `LiveFeedWorker`;
     without it the stream closes every connection with 1013. `clock` stamps tokens and audit entries and times token
     expiry on the live stream (tests move it). With `console` settings, the web console is served at `/` (and its
-    settings at `/api/console/config`).
+    settings at `/api/console/config`). `event_sink` publishes the events the API takes in (imported CAP alerts);
+    without it they are checked and returned, not published.
     """
     app = FastAPI(
         title="Beffroi",
@@ -58,7 +60,8 @@ def create_app(
         )
 
     if store is not None and auth is not None:
-        mount_operator_api(app, build_context(store, auth, alarm_commands, clock=clock, live=live))
+        context = build_context(store, auth, alarm_commands, clock=clock, live=live, event_sink=event_sink)
+        mount_operator_api(app, context)
     elif store is not None or auth is not None:
         raise ValueError("the operator API needs both `store` and `auth`")
 

@@ -4,7 +4,7 @@ the live stream's hub."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.tokens import LocalTokens
 from beffroi.api.live.hub import LiveHub
 from beffroi.domain.messages import AlarmChange, AlarmCommand
+from beffroi.domain.observations import Event
 from beffroi.store.store import Store
 
 
@@ -29,6 +30,10 @@ class AlarmCommandSink(Protocol):
         ...
 
 
+EventSink = Callable[[list[Event]], Awaitable[None]]
+"""Hands events the API received (imported CAP alerts) to the engine and the recorder: publishes them on the bus."""
+
+
 @dataclass(frozen=True)
 class ApiContext:
     """Shared by every request of one application. Without `live` (no bus feeds this process), /api/live closes
@@ -40,6 +45,7 @@ class ApiContext:
     alarm_commands: AlarmCommandSink | None
     clock: Callable[[], float] = field(default=time.time)
     live: LiveHub | None = None
+    event_sink: EventSink | None = None
 
 
 def api_context(request: Request) -> ApiContext:

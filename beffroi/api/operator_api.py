@@ -13,13 +13,14 @@ from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.oidc import OidcVerifier, jwks_source
 from beffroi.api.auth.settings import AuthSettings
 from beffroi.api.auth.tokens import LocalTokens
-from beffroi.api.context import AlarmCommandSink, ApiContext
+from beffroi.api.context import AlarmCommandSink, ApiContext, EventSink
 from beffroi.api.errors import install_error_handlers
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.routers import (
     alarms,
     audit,
     auth,
+    cap,
     dead_letters,
     devices,
     events,
@@ -32,7 +33,7 @@ from beffroi.api.routers import (
 from beffroi.api.routers import live as live_stream
 from beffroi.store.store import Store
 
-ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters, users, live_stream)
+ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters, users, cap, live_stream)
 OPENAPI_PATH = "/api/openapi.json"
 
 
@@ -44,6 +45,7 @@ def build_context(
     clock: Callable[[], float] = time.time,
     http: httpx.AsyncClient | None = None,
     live: LiveHub | None = None,
+    event_sink: EventSink | None = None,
 ) -> ApiContext:
     """The routes' shared context; a bad OIDC key file or inline JWKS fails here, at start-up. `live` is the live
     stream's hub, when a live worker feeds one in this process."""
@@ -58,6 +60,7 @@ def build_context(
         alarm_commands=alarm_commands,
         clock=clock,
         live=live,
+        event_sink=event_sink,
     )
 
 

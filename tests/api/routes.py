@@ -7,6 +7,7 @@ from typing import Any
 
 from beffroi.api.auth.roles import Role
 from tests.api.world import DEVICE, SITE, TENANT_A, ZONE
+from tests.exports.cap.samples import fr_alert
 
 GEOJSON: dict[str, Any] = {
     "type": "FeatureCollection",
@@ -77,6 +78,14 @@ ROUTES = [
     Route("POST", "/api/alarms/{alarm_id}/clear", "/api/alarms/a-low-new/clear", Role.OPERATOR),
     Route("GET", "/api/audit", "/api/audit", Role.SUPERVISOR),
     Route("GET", "/api/dead-letters", "/api/dead-letters", Role.ADMIN),
+    Route(
+        "POST",
+        "/api/cap/import",
+        "/api/cap/import",
+        Role.SUPERVISOR,
+        content=fr_alert().decode(),
+        headers={"Content-Type": "application/cap+xml"},
+    ),
     Route("GET", "/api/users", "/api/users", Role.ADMIN),
     Route("GET", "/api/users/{username}", "/api/users/operator", Role.ADMIN),
     Route(
@@ -96,3 +105,55 @@ ROUTES = [
     ),
 ]
 """Every authenticated route (POST /api/auth/login is the one route without a token)."""
+
+INCIDENT = "/api/incidents/inc-a-open"
+INCIDENT_ROUTES = [
+    Route("GET", "/api/incidents", "/api/incidents", Role.VIEWER),
+    Route("GET", "/api/incidents/{incident_id}", INCIDENT, Role.VIEWER),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/transition",
+        f"{INCIDENT}/transition",
+        Role.OPERATOR,
+        json={"to": "in_progress", "reason": "on it"},
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/assign",
+        f"{INCIDENT}/assign",
+        Role.OPERATOR,
+        json={"assignee": "operator", "desk": "north"},
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/disposition",
+        f"{INCIDENT}/disposition",
+        Role.OPERATOR,
+        json={"disposition": "true"},
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/notes",
+        f"{INCIDENT}/notes",
+        Role.OPERATOR,
+        json={"text": "seen on the plaza camera", "links": ["https://video.example/clip/1"]},
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/procedure/steps/{step_id}/complete",
+        f"{INCIDENT}/procedure/steps/assess/complete",
+        Role.OPERATOR,
+        json={"choice": "real"},
+    ),
+    Route(
+        "POST",
+        "/api/incidents/{incident_id}/procedure/steps/{step_id}/skip",
+        f"{INCIDENT}/procedure/steps/assess/skip",
+        Role.OPERATOR,
+        json={"justification": "the stewards are already there"},
+    ),
+    Route("GET", "/api/supervision/false-alarm-rates", "/api/supervision/false-alarm-rates", Role.SUPERVISOR),
+    Route("GET", "/api/supervision/notifications", "/api/supervision/notifications", Role.SUPERVISOR),
+]
+"""The incident and supervision routes (`tests/api/incident_world.py` holds the incidents they name). They join
+ROUTES once the operator API mounts their routers and the test world holds those incidents."""
