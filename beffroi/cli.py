@@ -322,9 +322,11 @@ def migrate(config_path: Path | None, with_scenario: bool) -> None:
 
 def _register_subcommands() -> None:
     from beffroi.cli_alarms import alarms
+    from beffroi.cli_detect import detect
     from beffroi.cli_users import user
 
     main.add_command(alarms)
+    main.add_command(detect)
     main.add_command(user)
 
 

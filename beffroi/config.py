@@ -13,19 +13,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from beffroi.config_base import Section
+from beffroi.config_engine import EngineConfig
 from beffroi.errors import ConfigError
 from beffroi.validation import describe_errors
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = PACKAGE_ROOT.parent / "scenarios" / "paris2024.json"
-
-
-class Section(BaseModel):
-    """Base of every config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SecretRef(Section):
@@ -97,186 +93,6 @@ class IngestConfig(Section):
     batch_max_readings: Annotated[int, Field(ge=1, le=100_000)] = 2_000
     batch_linger_ms: Annotated[float, Field(ge=0, le=1000)] = 5.0
     decoder: str = "json-stream"
-
-
-class ThresholdRuleConfig(Section):
-    """An alarm when `metric` of devices of `device_kind` stays beyond a limit for `for_s` seconds.
-
-    Hysteresis: the alarm returns to normal only once the value is back past `clear_at`
-    (below it for an `above` rule, above it for a `below` rule).
-    """
-
-    name: str
-    metric: str
-    device_kind: str | None = None
-    above: float | None = None
-    below: float | None = None
-    clear_at: float | None = None
-    for_s: Annotated[float, Field(ge=0)] = 0.0
-    priority: Annotated[int, Field(ge=1, le=4)] = 3
-    alarm_type: str | None = None
-    message: str | None = None
-
-    @pydantic.model_validator(mode="after")
-    def _one_direction(self) -> ThresholdRuleConfig:
-        if (self.above is None) == (self.below is None):
-            raise ValueError("set exactly one of `above` or `below`")
-        if self.clear_at is not None:
-            if self.above is not None and self.clear_at > self.above:
-                raise ValueError("`clear_at` must not be above `above` (hysteresis goes down)")
-            if self.below is not None and self.clear_at < self.below:
-                raise ValueError("`clear_at` must not be below `below` (hysteresis goes up)")
-        return self
-
-
-class EventRuleConfig(Section):
-    """An alarm for every event of `event_type` (door forced, panic button, fire panel…)."""
-
-    event_type: str
-    priority: Annotated[int, Field(ge=1, le=4)] = 2
-    alarm_type: str | None = None
-    message: str | None = None
-    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.0
-
-
-DEFAULT_THRESHOLD_RULES = [
-    ThresholdRuleConfig(
-        name="smoke",
-        device_kind="smoke_heat",
-        metric="smoke_obscuration_pct_m",
-        above=4.0,
-        clear_at=2.0,
-        for_s=0,
-        priority=1,
-        alarm_type="fire_alarm",
-        message="Smoke detected",
-    ),
-    ThresholdRuleConfig(
-        name="heat",
-        device_kind="smoke_heat",
-        metric="temperature_c",
-        above=58.0,
-        clear_at=50.0,
-        for_s=10,
-        priority=1,
-        alarm_type="fire_alarm",
-        message="Heat detector above 58 °C",
-    ),
-    ThresholdRuleConfig(
-        name="air_quality",
-        device_kind="air_quality",
-        metric="pm2_5_ug_m3",
-        above=75.0,
-        clear_at=50.0,
-        for_s=300,
-        priority=3,
-        message="PM2.5 above 75 µg/m³ for 5 min",
-    ),
-    ThresholdRuleConfig(
-        name="co2",
-        device_kind="air_quality",
-        metric="co2_ppm",
-        above=2500.0,
-        clear_at=1800.0,
-        for_s=120,
-        priority=3,
-        message="CO₂ above 2500 ppm",
-    ),
-    ThresholdRuleConfig(
-        name="noise",
-        device_kind="noise_level",
-        metric="laeq_db",
-        above=105.0,
-        clear_at=100.0,
-        for_s=60,
-        priority=4,
-        message="Noise above 105 dB(A) for 1 min",
-    ),
-    ThresholdRuleConfig(
-        name="heat_stress",
-        device_kind="temperature",
-        metric="temperature_c",
-        above=38.0,
-        clear_at=36.0,
-        for_s=600,
-        priority=3,
-        message="Temperature above 38 °C",
-    ),
-    ThresholdRuleConfig(
-        name="intrusion",
-        device_kind="intrusion_pir",
-        metric="motion",
-        above=0.5,
-        clear_at=0.5,
-        for_s=0,
-        priority=2,
-        alarm_type="intrusion",
-        message="Motion in a protected area",
-    ),
-    ThresholdRuleConfig(
-        name="fence",
-        device_kind="perimeter_fence",
-        metric="vibration_g",
-        above=1.5,
-        clear_at=0.5,
-        for_s=2,
-        priority=2,
-        alarm_type="fence_breach",
-        message="Fence disturbed",
-    ),
-    ThresholdRuleConfig(
-        name="panic",
-        device_kind="panic_button",
-        metric="pressed",
-        above=0.5,
-        clear_at=0.5,
-        for_s=0,
-        priority=1,
-        alarm_type="panic",
-        message="Panic button pressed",
-    ),
-    ThresholdRuleConfig(
-        name="gate_overcrowding",
-        device_kind="people_counter",
-        metric="occupancy_ratio",
-        above=0.9,
-        clear_at=0.8,
-        for_s=60,
-        priority=2,
-        alarm_type="overcrowding",
-        message="Zone above 90 % of capacity for 1 min",
-    ),
-    ThresholdRuleConfig(
-        name="battery",
-        metric="battery_pct",
-        below=15.0,
-        clear_at=20.0,
-        for_s=0,
-        priority=4,
-        alarm_type="battery_low",
-        message="Battery below 15 %",
-    ),
-]
-
-DEFAULT_EVENT_RULES = [
-    EventRuleConfig(event_type="door_forced", priority=2, message="Door forced"),
-    EventRuleConfig(event_type="door_held_open", priority=3, message="Door held open"),
-    EventRuleConfig(event_type="access_denied", priority=4, message="Access denied"),
-    EventRuleConfig(event_type="tamper", priority=2, message="Device tampered with"),
-    EventRuleConfig(event_type="drone_detected", priority=2, message="Drone detected"),
-    EventRuleConfig(event_type="fire_panel_alarm", priority=1, alarm_type="fire_alarm", message="Fire panel alarm"),
-]
-
-
-class EngineConfig(Section):
-    """The alarm engine. `clock = "data"` follows reading timestamps (for replays and accelerated sims)."""
-
-    clock: Literal["wall", "data"] = "wall"
-    absence_factor: Annotated[float, Field(gt=1)] = 3.0
-    absence_check_s: Annotated[float, Field(gt=0)] = 5.0
-    absence_priority: Annotated[int, Field(ge=1, le=4)] = 3
-    threshold_rules: list[ThresholdRuleConfig] = DEFAULT_THRESHOLD_RULES
-    event_rules: list[EventRuleConfig] = DEFAULT_EVENT_RULES
 
 
 class IncidentInjection(Section):

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from beffroi.config import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
+from beffroi.config_engine import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
 from beffroi.domain.observations import Position, Reading
 from beffroi.domain.registry import DEVICE_PROFILES, Device, DeviceKind
 from beffroi.engine import AlarmManager, Engine, EventRule, ThresholdRule, build_detectors

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from beffroi.config import DEFAULT_THRESHOLD_RULES, SecretRef, load_config, parse_config
+from beffroi.config import SecretRef, load_config, parse_config
+from beffroi.config_engine import DEFAULT_THRESHOLD_RULES
 from beffroi.errors import ConfigError
 
 

@@ -2,8 +2,9 @@
 
 Pure and single-threaded: the worker decodes bus messages, calls these methods and persists / publishes the
 alarm changes they return. Readings of devices not in the registry (or of another tenant) are skipped and
-counted. A detector that raises is a bug, not bad input: the error is counted and logged (first one per
-detector), and the other detectors and readings carry on.
+counted; a reading goes only to the detectors that use its metric (`Detector.reading_metrics`). A detector that
+raises is a bug, not bad input: the error is counted and logged (first one per detector), and the other
+detectors and readings carry on.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Engine:
         if repeated:
             raise ConfigError("engine", [f"detector names must be unique, repeated: {', '.join(repeated)}"])
         self._detectors = tuple(detectors)
+        self._by_metric: dict[str, tuple[Detector, ...]] = {}
         self._alarms = alarm_manager
         self._merger = ConditionMerger()
         self._devices: dict[str, Device] = {}
@@ -111,10 +113,16 @@ class Engine:
         for detector in self._detectors:
             detector.on_restore(alarms)
 
+    def _detectors_of(self, metric: str) -> tuple[Detector, ...]:
+        """The detectors that use readings of `metric` (see `Detector.reading_metrics`), in evaluation order."""
+        chosen = tuple(d for d in self._detectors if (metrics := d.reading_metrics()) is None or metric in metrics)
+        self._by_metric[metric] = chosen
+        return chosen
+
     def process_readings(self, readings: Iterable[Reading]) -> list[AlarmChange]:
         """Evaluate a batch of readings; the alarm changes they cause, in order."""
         devices = self._devices
-        detectors = self._detectors
+        by_metric = self._by_metric
         changes: list[AlarmChange] = []
         evaluated = skipped = 0
         for reading in readings:
@@ -123,6 +131,9 @@ class Engine:
                 skipped += 1
                 continue
             evaluated += 1
+            detectors = by_metric.get(reading.metric)
+            if detectors is None:
+                detectors = self._detectors_of(reading.metric)
             for detector in detectors:
                 try:
                     conditions = detector.on_reading(reading, device)
@@ -164,7 +175,7 @@ class Engine:
                 continue
             if conditions:
                 self._apply(conditions, changes)
-        expired = self._alarms.expire_shelves(now)
+        expired = self._alarms.advance(now)
         self._changes += len(expired)
         changes.extend(expired)
         return changes

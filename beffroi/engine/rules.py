@@ -12,6 +12,7 @@ import math
 import msgspec
 
 from beffroi.domain.registry import ZoneKind
+from beffroi.engine.anomaly.rules import AnomalyRule
 from beffroi.errors import ConfigError
 
 PRIORITY_RANGE = range(1, 5)
@@ -460,6 +461,7 @@ class DetectorSettings(msgspec.Struct, frozen=True):
     stuck_value_rules: tuple[StuckValueRule, ...] = ()
     geofence_rules: tuple[GeofenceRule, ...] = ()
     window_count_rules: tuple[WindowCountRule, ...] = ()
+    anomaly_rules: tuple[AnomalyRule, ...] = ()
     battery: BatteryRule | None = None
     tamper: TamperRule | None = None
 

@@ -16,6 +16,8 @@ import time
 import uuid
 from collections.abc import Sequence
 
+import msgspec
+
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
@@ -23,10 +25,23 @@ from beffroi.domain.alarms import Alarm
 from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmCommand, AlarmCommandOutcome
 from beffroi.domain.observations import Event, ReadingBatch
 from beffroi.domain.records import AuditEntry
+from beffroi.domain.registry import Site, Zone
 from beffroi.engine.alarm_manager import AlarmManager
+from beffroi.engine.anomaly.rules import AnomalyRule
 from beffroi.engine.builder import build_detectors
+from beffroi.engine.desks import DeskMap, OperatorDesk
 from beffroi.engine.engine import Engine
-from beffroi.engine.rules import EventRule, ThresholdRule
+from beffroi.engine.flood import FloodSettings
+from beffroi.engine.rules import (
+    BatteryRule,
+    EventRule,
+    GeofenceRule,
+    RateOfChangeRule,
+    StuckValueRule,
+    TamperRule,
+    ThresholdRule,
+    WindowCountRule,
+)
 from beffroi.errors import BeffroiError
 from beffroi.store.store import Store
 from beffroi.workers.base import Health
@@ -48,6 +63,69 @@ def event_rules_from(config: BeffroiConfig) -> list[EventRule]:
     return [EventRule(**rule.model_dump()) for rule in config.engine.event_rules]
 
 
+def rate_of_change_rules_from(config: BeffroiConfig) -> list[RateOfChangeRule]:
+    """The engine's rate-of-change rules from the config tree."""
+    return [RateOfChangeRule(**rule.model_dump()) for rule in config.engine.rate_of_change_rules]
+
+
+def stuck_value_rules_from(config: BeffroiConfig) -> list[StuckValueRule]:
+    """The engine's stuck-value rules from the config tree."""
+    return [StuckValueRule(**rule.model_dump()) for rule in config.engine.stuck_value_rules]
+
+
+def geofence_rules_from(config: BeffroiConfig) -> list[GeofenceRule]:
+    """The engine's geofence rules from the config tree (zone kinds as plain strings)."""
+    return [msgspec.convert(rule.model_dump(mode="json"), GeofenceRule) for rule in config.engine.geofence_rules]
+
+
+def window_count_rules_from(config: BeffroiConfig) -> list[WindowCountRule]:
+    """The engine's sliding-window count rules from the config tree."""
+    return [WindowCountRule(**rule.model_dump()) for rule in config.engine.window_count_rules]
+
+
+def anomaly_rules_from(config: BeffroiConfig) -> list[AnomalyRule]:
+    """The engine's streaming anomaly rules from the config tree."""
+    return [AnomalyRule(**rule.model_dump()) for rule in config.engine.anomaly_rules]
+
+
+def battery_rule_from(config: BeffroiConfig) -> BatteryRule | None:
+    """The battery_low detector's rule, or None when it is disabled."""
+    section = config.engine.battery_low
+    return BatteryRule(**section.model_dump(exclude={"enabled"})) if section.enabled else None
+
+
+def tamper_rule_from(config: BeffroiConfig) -> TamperRule | None:
+    """The tamper detector's rule, or None when it is disabled."""
+    section = config.engine.tamper
+    return TamperRule(**section.model_dump(exclude={"enabled"})) if section.enabled else None
+
+
+def load_all_zones(store: Store) -> list[Zone]:
+    """Every zone of every tenant, for the detectors that place trackers in zones."""
+    zones: list[Zone] = []
+    for tenant in store.list_tenants():
+        zones.extend(store.list_zones(tenant.id))
+    return zones
+
+
+def flood_settings_from(config: BeffroiConfig) -> FloodSettings | None:
+    """Flood control from the config tree, None when disabled."""
+    section = config.engine.flood
+    return FloodSettings(**section.model_dump(exclude={"enabled"})) if section.enabled else None
+
+
+def desks_from(config: BeffroiConfig) -> DeskMap:
+    """The operator desks (their sites are loaded at start)."""
+    return DeskMap(
+        [OperatorDesk(desk.name, frozenset(desk.site_ids), frozenset(desk.site_kinds)) for desk in config.engine.desks]
+    )
+
+
+def load_all_sites(store: Store) -> list[Site]:
+    """Every site of every tenant (site kinds decide desks)."""
+    return [site for tenant in store.list_tenants() for site in store.list_sites(tenant.id)]
+
+
 def _new_alarm_id() -> str:
     return uuid.uuid4().hex
 
@@ -61,12 +139,24 @@ class EngineWorker:
         self._config = config
         self._bus = bus
         self._store = store
-        self.alarms = AlarmManager(new_id=_new_alarm_id)
+        self.alarms = AlarmManager(
+            new_id=_new_alarm_id,
+            flood=flood_settings_from(config),
+            desks=desks_from(config),
+            min_retrigger_interval_s=config.engine.min_retrigger_interval_s,
+        )
         detectors = build_detectors(
             threshold_rules_from(config),
             event_rules_from(config),
             absence_factor=config.engine.absence_factor,
             absence_priority=config.engine.absence_priority,
+            rate_of_change_rules=rate_of_change_rules_from(config),
+            stuck_value_rules=stuck_value_rules_from(config),
+            geofence_rules=geofence_rules_from(config),
+            window_count_rules=window_count_rules_from(config),
+            anomaly_rules=anomaly_rules_from(config),
+            battery=battery_rule_from(config),
+            tamper=tamper_rule_from(config),
         )
         self.engine = Engine([], detectors, self.alarms)
         self._lock = asyncio.Lock()
@@ -86,12 +176,15 @@ class EngineWorker:
         return time.time()
 
     async def start(self) -> None:
-        """Load devices and open alarms, then subscribe and start the clock."""
+        """Load devices, zones and open alarms, then subscribe and start the clock."""
         devices = await asyncio.to_thread(load_all_devices, self._store)
         self.engine.update_devices(devices)
+        zones = await asyncio.to_thread(load_all_zones, self._store)
+        self.engine.update_zones(zones)
+        self.alarms.desks.update_sites(await asyncio.to_thread(load_all_sites, self._store))
         open_alarms = await asyncio.to_thread(self._store.open_alarms, None)
         self.alarms.load(open_alarms)
-        log.info("engine: %d devices, %d open alarms reloaded", len(devices), len(open_alarms))
+        log.info("engine: %d devices, %d zones, %d open alarms reloaded", len(devices), len(zones), len(open_alarms))
         options = ConsumerOptions(batch=256, max_deliver=10)
         self._subscriptions = [
             await self._bus.subscribe(messages.ALL_READINGS, "engine-readings", self._on_readings, options),
@@ -225,4 +318,5 @@ class EngineWorker:
         counters: Health = dict(self.engine.counters())
         counters["open_alarms"] = len(self.alarms.open_alarms())
         counters["changes_published"] = self.changes_published
+        counters.update(self.alarms.rates_health(self.now()))
         return counters

@@ -1,4 +1,4 @@
-"""Alarm manager: one open alarm per key, the ISA-18.2 paths, operator actions and their audit, restart."""
+"""Alarm manager: one open alarm per key, the ISA-18.2 paths, operator actions and their audit, restart, chatter."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from beffroi.domain.alarms import AlarmKey, AlarmState, Priority
 from beffroi.domain.messages import AlarmChange, AlarmChangeKind
 from beffroi.engine.alarm_manager import AlarmManager
 from beffroi.engine.conditions import Condition
-from beffroi.errors import InvalidTransition, NotFound, RejectedInput
+from beffroi.errors import ConfigError, InvalidTransition, NotFound, RejectedInput
 from tests.engine.builders import T0, id_source, open_alarm
 
 KEY = AlarmKey("t1", "smk-1", "fire_alarm", "site-a", "zone-1")
@@ -287,3 +287,128 @@ def test_load_rejects_cleared_and_the_older_of_two_alarms_with_one_key() -> None
     assert sorted(a.id for a in manager.open_alarms()) == ["new", "other"]
     assert manager.get("old") is None
     assert manager.get_by_key(KEY.as_text()).id == "new"  # type: ignore[union-attr]
+
+
+# ----- chatter: minimum re-trigger interval -----
+
+CHATTER_S = 30.0
+
+
+def chattering_manager() -> AlarmManager:
+    """A manager that holds re-triggers less than 30 s after the previous trigger."""
+    return AlarmManager(id_source(), min_retrigger_interval_s=CHATTER_S)
+
+
+def medium(active: bool, ts: float) -> Condition:
+    """A priority-3 condition on KEY."""
+    return Condition(KEY, active, ts, Priority.MEDIUM, "Door forced", "event_rule", "door", 1.0)
+
+
+def test_chatter_is_off_by_default_and_a_bad_interval_is_refused() -> None:
+    assert AlarmManager(id_source()).min_retrigger_interval_s == 0.0
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="min_retrigger_interval_s"):
+            AlarmManager(id_source(), min_retrigger_interval_s=bad)
+
+
+def test_a_retrigger_sooner_than_the_interval_is_counted_but_held_until_the_alarm_calms_down() -> None:
+    manager = chattering_manager()
+    alarm_id = raised(manager)
+    assert kinds(manager.apply(condition(False, T0 + 2))) == [AlarmChangeKind.RETURNED_TO_NORMAL]
+    assert manager.apply(condition(True, T0 + 4)) == []  # 4 s after the raise: held
+    assert manager.apply(condition(False, T0 + 6)) == []  # a held alarm's return to normal is held too
+    assert manager.apply(condition(True, T0 + 30)) == []  # 26 s after the previous trigger: held
+    alarm = manager.get(alarm_id)
+    assert alarm is not None
+    assert (alarm.state, alarm.trigger_count, alarm.last_triggered_at) == (AlarmState.UNACKNOWLEDGED, 3, T0 + 30)
+    assert manager.counters()["retriggers_held"] == 2
+    assert manager.advance(T0 + 59) == []  # < 30 s since the last trigger
+    (released,) = manager.advance(T0 + 60)
+    assert (released.change, released.alarm.id, released.alarm.trigger_count) == (
+        AlarmChangeKind.RETRIGGERED,
+        alarm_id,
+        3,
+    )
+    assert manager.advance(T0 + 120) == []
+    assert manager.counters()["held_released"] == 1
+
+
+def test_a_held_alarm_that_returned_to_normal_is_released_as_a_return_to_normal() -> None:
+    manager = chattering_manager()
+    raised(manager)
+    manager.apply(condition(False, T0 + 1))
+    manager.apply(condition(True, T0 + 2))
+    manager.apply(condition(False, T0 + 3))
+    (released,) = manager.advance(T0 + 32)
+    assert released.change is AlarmChangeKind.RETURNED_TO_NORMAL
+    assert (released.alarm.state, released.alarm.trigger_count) == (AlarmState.RTN_UNACKNOWLEDGED, 2)
+
+
+def test_a_retrigger_after_the_interval_is_returned_at_once() -> None:
+    manager = chattering_manager()
+    raised(manager)
+    manager.apply(condition(False, T0 + 10))
+    (again,) = manager.apply(condition(True, T0 + 30))
+    assert again.change is AlarmChangeKind.RETRIGGERED
+    manager.apply(condition(False, T0 + 31))
+    assert manager.apply(condition(True, T0 + 32)) == []  # held
+    (late_rtn,) = manager.apply(condition(False, T0 + 70))  # active for 38 s: its return is not chatter
+    assert late_rtn.change is AlarmChangeKind.RETURNED_TO_NORMAL
+    assert late_rtn.alarm.trigger_count == 3
+    assert manager.advance(T0 + 200) == []
+
+
+def test_an_operator_action_on_a_held_alarm_carries_its_latest_state() -> None:
+    manager = chattering_manager()
+    alarm_id = raised(manager)
+    manager.apply(condition(False, T0 + 1))
+    manager.apply(condition(True, T0 + 2))
+    change, _ = manager.acknowledge("t1", alarm_id, "op", T0 + 3)
+    assert (change.alarm.state, change.alarm.trigger_count) == (AlarmState.ACKNOWLEDGED, 2)
+    assert manager.advance(T0 + 100) == []
+
+
+def test_a_reraise_soon_after_the_previous_alarm_cleared_is_held_then_raised() -> None:
+    manager = chattering_manager()
+    (first,) = manager.apply(medium(True, T0))
+    manager.acknowledge("t1", first.alarm.id, "op", T0 + 1)
+    (cleared,) = manager.apply(medium(False, T0 + 2))
+    assert cleared.alarm.state is AlarmState.CLEARED
+    assert manager.apply(medium(True, T0 + 5)) == []  # a new alarm, 5 s after the previous one's trigger
+    held = manager.get_by_key(KEY.as_text())
+    assert held is not None and held.id != first.alarm.id
+    assert manager.counters()["reraises_held"] == 1
+    assert manager.apply(medium(False, T0 + 6)) == []
+    assert manager.apply(medium(True, T0 + 7)) == []
+    (released,) = manager.advance(T0 + 37)
+    assert (released.change, released.alarm.id, released.alarm.trigger_count) == (AlarmChangeKind.RAISED, held.id, 2)
+
+
+def test_a_held_new_alarm_returning_to_normal_late_is_returned_as_raised() -> None:
+    manager = chattering_manager()
+    (first,) = manager.apply(medium(True, T0))
+    manager.clear("t1", first.alarm.id, "op", T0 + 1)
+    assert manager.apply(medium(True, T0 + 2)) == []
+    (late,) = manager.apply(medium(False, T0 + 100))
+    assert (late.change, late.alarm.state) == (AlarmChangeKind.RAISED, AlarmState.RTN_UNACKNOWLEDGED)
+
+
+def test_priority_one_reraises_and_reraises_after_the_interval_are_not_held() -> None:
+    manager = chattering_manager()
+    first = raised(manager)  # priority 1
+    manager.acknowledge("t1", first, "op", T0 + 1)
+    manager.apply(condition(False, T0 + 2))
+    assert kinds(manager.apply(condition(True, T0 + 3))) == [AlarmChangeKind.RAISED]
+    calm = chattering_manager()
+    (alarm,) = calm.apply(medium(True, T0))
+    calm.acknowledge("t1", alarm.alarm.id, "op", T0 + 1)
+    calm.apply(medium(False, T0 + 40))
+    assert kinds(calm.apply(medium(True, T0 + 41))) == [AlarmChangeKind.RAISED]  # 41 s after the last trigger
+
+
+def test_advance_also_expires_shelves() -> None:
+    manager = chattering_manager()
+    alarm_id = raised(manager)
+    manager.shelve("t1", alarm_id, "op", T0 + 1, "noisy", 60)
+    (unshelved,) = manager.advance(T0 + 61)
+    assert unshelved.change is AlarmChangeKind.UNSHELVED

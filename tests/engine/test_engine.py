@@ -7,16 +7,37 @@ from collections.abc import Sequence
 
 import pytest
 
-from beffroi.config import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
+from beffroi.config import BeffroiConfig
+from beffroi.config_engine import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
 from beffroi.domain.alarms import AlarmState
 from beffroi.domain.messages import AlarmChange, AlarmChangeKind
 from beffroi.domain.observations import Reading
-from beffroi.domain.registry import Device, DeviceKind
+from beffroi.domain.registry import Device, DeviceKind, Zone
 from beffroi.engine import AlarmManager, Engine, EventRule, ThresholdRule, build_detectors
 from beffroi.engine.conditions import Condition
 from beffroi.engine.detectors import NO_CONDITIONS, Detector
 from beffroi.errors import ConfigError
-from tests.engine.builders import T0, device, event, id_source, reading
+from beffroi.workers.engine import (
+    battery_rule_from,
+    event_rules_from,
+    rate_of_change_rules_from,
+    stuck_value_rules_from,
+    tamper_rule_from,
+    threshold_rules_from,
+    window_count_rules_from,
+)
+from tests.engine.builders import (
+    FORBIDDEN_ENTER,
+    INSIDE,
+    OUTSIDE,
+    T0,
+    ZONES,
+    device,
+    event,
+    id_source,
+    located,
+    reading,
+)
 
 SMOKE = "smoke_obscuration_pct_m"
 
@@ -253,3 +274,71 @@ def test_changes_are_what_the_manager_holds() -> None:
     smk = registry()[0]
     changes: list[AlarmChange] = engine.process_readings([reading(smk, SMOKE, 6.0, T0)])
     assert engine.alarm_manager.get(changes[0].alarm.id) == changes[0].alarm
+
+
+def default_engine(devices: Sequence[Device], zones: Sequence[Zone] = ()) -> Engine:
+    """An engine with every detector and the default configuration, converted as the worker does."""
+    config = BeffroiConfig()
+    detectors = build_detectors(
+        threshold_rules_from(config),
+        event_rules_from(config),
+        rate_of_change_rules=rate_of_change_rules_from(config),
+        stuck_value_rules=stuck_value_rules_from(config),
+        geofence_rules=[FORBIDDEN_ENTER],
+        window_count_rules=window_count_rules_from(config),
+        battery=battery_rule_from(config),
+        tamper=tamper_rule_from(config),
+    )
+    return Engine(devices, detectors, AlarmManager(id_source()), zones)
+
+
+def test_a_simulated_fire_gives_one_fire_alarm_from_smoke_heat_and_rate_of_rise() -> None:
+    smk = device("smk-1", DeviceKind.SMOKE_HEAT)
+    engine = default_engine([smk])
+    engine.tick(T0)
+    for i in range(5):
+        ts = T0 + 60 * i
+        quiet = [reading(smk, SMOKE, 0.05, ts), reading(smk, "temperature_c", 24.0 + 0.1 * (i % 2), ts)]
+        assert engine.process_readings(quiet) == []
+    start = T0 + 300
+    fire = []
+    for offset in range(0, 130, 10):  # as beffroi.sim.incidents makes a fire: smoke at once, heat +50 °C in 2 min
+        rise = 50.0 * min(1.0, (offset + 30.0) / 120.0)
+        fire += [reading(smk, SMOKE, 6.0 + 6.0 * min(1.0, offset / 60.0), start + offset)]
+        fire += [reading(smk, "temperature_c", 24.0 + rise, start + offset)]
+    changes = engine.process_readings(fire)
+    assert [(c.change, c.alarm.key.type) for c in changes] == [(AlarmChangeKind.RAISED, "fire_alarm")]
+    assert engine.counters()["conditions"] == 3  # smoke at once, rate of rise at +10 s, heat at +70 s: one alarm
+
+
+def test_zones_reach_the_detectors_through_the_engine() -> None:
+    tracker = device("gps-1", DeviceKind.GPS_TRACKER, zone_id=None)
+    engine = default_engine([tracker], ZONES)
+    assert engine.zones == ZONES
+    assert engine.process_readings([located(tracker, "speed_m_s", 1.2, T0, OUTSIDE)]) == []
+    (raised,) = engine.process_readings(
+        [located(tracker, "speed_m_s", 1.2, T0 + 15, INSIDE), located(tracker, "battery_pct", 80.0, T0 + 15, INSIDE)]
+    )
+    assert (raised.change, raised.alarm.key.type, raised.alarm.key.zone_id) == (
+        AlarmChangeKind.RAISED,
+        "forbidden_enter",
+        "forbidden-1",
+    )
+    engine.update_zones([])
+    (rtn,) = engine.process_readings([located(tracker, "speed_m_s", 1.2, T0 + 30, INSIDE)])
+    assert rtn.change is AlarmChangeKind.RETURNED_TO_NORMAL
+
+
+def test_default_detectors_raise_battery_tamper_stuck_and_repeated_denials() -> None:
+    pir = device("pir-1", DeviceKind.INTRUSION_PIR)
+    probe = device("probe-1", DeviceKind.TEMPERATURE)
+    door = device("door-1", DeviceKind.ACCESS_CONTROL)
+    engine = default_engine([pir, probe, door])
+    raised = engine.process_readings([reading(pir, "battery_pct", 14.0, T0)])
+    raised += engine.process_event(event("pir-1", "tamper", T0 + 1))
+    raised += engine.process_readings([reading(probe, "temperature_c", 21.5, T0 + 180 * i) for i in range(11)])
+    for i in range(5):
+        raised += engine.process_event(event("door-1", "access_denied", T0 + 10 * i, event_id=f"denied-{i}"))
+    types = [c.alarm.key.type for c in raised if c.change is AlarmChangeKind.RAISED]
+    # the single denials share one open alarm (the event rule's); the fifth in 40 s raises the repeated one
+    assert sorted(types) == ["access_denied", "access_denied_repeated", "battery_low", "sensor_stuck", "tamper"]

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+import pydantic
 import pytest
 
-from beffroi.config import (
+from beffroi.config import BeffroiConfig, parse_config
+from beffroi.config_engine import (
     DEFAULT_EVENT_RULES,
+    DEFAULT_RATE_OF_CHANGE_RULES,
+    DEFAULT_STUCK_VALUE_RULES,
     DEFAULT_THRESHOLD_RULES,
+    DEFAULT_WINDOW_COUNT_RULES,
+    BatteryLowConfig,
     EngineConfig,
     EventRuleConfig,
+    GeofenceRuleConfig,
+    RateOfChangeRuleConfig,
+    StuckValueRuleConfig,
+    TamperConfig,
     ThresholdRuleConfig,
+    WindowCountRuleConfig,
 )
 from beffroi.domain.observations import Reading
 from beffroi.domain.registry import Device
@@ -26,10 +38,36 @@ from beffroi.engine.detectors import (
     unregister_detector,
 )
 from beffroi.engine.detectors.absence import AbsenceDetector
+from beffroi.engine.detectors.battery_low import BatteryLowDetector
 from beffroi.engine.detectors.event_rule import EventRuleDetector
+from beffroi.engine.detectors.geofence import GeofenceDetector
+from beffroi.engine.detectors.rate_of_change import RateOfChangeDetector
+from beffroi.engine.detectors.stuck_value import StuckValueDetector
+from beffroi.engine.detectors.tamper import TamperDetector
 from beffroi.engine.detectors.threshold import ThresholdDetector
-from beffroi.engine.rules import DetectorSettings, EventRule, ThresholdRule
+from beffroi.engine.detectors.window_count import WindowCountDetector
+from beffroi.engine.rules import (
+    BatteryRule,
+    DetectorSettings,
+    EventRule,
+    GeofenceRule,
+    RateOfChangeRule,
+    StuckValueRule,
+    TamperRule,
+    ThresholdRule,
+    WindowCountRule,
+)
 from beffroi.errors import ConfigError
+from beffroi.workers.engine import (
+    battery_rule_from,
+    event_rules_from,
+    geofence_rules_from,
+    rate_of_change_rules_from,
+    stuck_value_rules_from,
+    tamper_rule_from,
+    threshold_rules_from,
+    window_count_rules_from,
+)
 
 
 def test_every_config_rule_converts_field_for_field() -> None:
@@ -110,3 +148,90 @@ def test_a_plugin_registers_and_unregisters() -> None:
     assert "quiet" not in detector_kinds()
     with pytest.raises(ConfigError, match="must not be empty"):
         register_detector("", factory)
+
+
+NEW_SECTIONS: list[tuple[type[pydantic.BaseModel], type[msgspec.Struct], set[str]]] = [
+    (RateOfChangeRuleConfig, RateOfChangeRule, set()),
+    (StuckValueRuleConfig, StuckValueRule, set()),
+    (GeofenceRuleConfig, GeofenceRule, set()),
+    (WindowCountRuleConfig, WindowCountRule, set()),
+    (BatteryLowConfig, BatteryRule, {"enabled"}),
+    (TamperConfig, TamperRule, {"enabled"}),
+]
+
+
+@pytest.mark.parametrize(("section", "rule", "extra"), NEW_SECTIONS)
+def test_new_config_sections_convert_field_for_field(
+    section: type[pydantic.BaseModel], rule: type[msgspec.Struct], extra: set[str]
+) -> None:
+    assert set(rule.__struct_fields__) == set(section.model_fields) - extra
+
+
+def test_the_worker_converts_every_default_rule_and_the_builder_takes_them_all() -> None:
+    config = BeffroiConfig()
+    assert [r.name for r in rate_of_change_rules_from(config)] == [r.name for r in DEFAULT_RATE_OF_CHANGE_RULES]
+    assert [r.name for r in stuck_value_rules_from(config)] == [r.name for r in DEFAULT_STUCK_VALUE_RULES]
+    assert [r.name for r in window_count_rules_from(config)] == [r.name for r in DEFAULT_WINDOW_COUNT_RULES]
+    assert geofence_rules_from(config) == []
+    assert battery_rule_from(config) == BatteryRule()
+    assert tamper_rule_from(config) == TamperRule()
+    custom = parse_config(
+        {
+            "engine": {
+                "geofence_rules": [{"name": "water", "zone_kinds": ["water"], "direction": "inside"}],
+                "battery_low": {"enabled": False},
+                "tamper": {"enabled": False},
+            }
+        }
+    )
+    (water,) = geofence_rules_from(custom)
+    assert (water.zone_kinds, type(water.zone_kinds[0])) == (("water",), str)
+    assert battery_rule_from(custom) is None and tamper_rule_from(custom) is None
+    detectors = build_detectors(
+        threshold_rules_from(config),
+        event_rules_from(config),
+        rate_of_change_rules=rate_of_change_rules_from(config),
+        stuck_value_rules=stuck_value_rules_from(config),
+        geofence_rules=geofence_rules_from(custom),
+        window_count_rules=window_count_rules_from(config),
+        battery=battery_rule_from(config),
+        tamper=tamper_rule_from(config),
+    )
+    by_name = {d.name: d for d in detectors}
+    assert isinstance(by_name["rate_of_change"], RateOfChangeDetector)
+    assert by_name["rate_of_change"].rules == rate_of_change_rules_from(config)
+    assert isinstance(by_name["stuck_value"], StuckValueDetector) and len(by_name["stuck_value"].rules) == 3
+    assert isinstance(by_name["geofence"], GeofenceDetector) and by_name["geofence"].rules == [water]
+    assert isinstance(by_name["window_count"], WindowCountDetector) and len(by_name["window_count"].rules) == 1
+    assert isinstance(by_name["battery_low"], BatteryLowDetector) and by_name["battery_low"].rule == BatteryRule()
+    assert isinstance(by_name["tamper"], TamperDetector) and by_name["tamper"].rule == TamperRule()
+
+
+def test_bad_new_rules_fail_at_start_up_with_their_key_path() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(
+            {
+                "engine": {
+                    "rate_of_change_rules": [{"name": "r", "metric": "m", "max_rate": 0}],
+                    "window_count_rules": [{"name": "w", "count": 3, "window_s": 60}],
+                    "geofence_rules": [{"name": "g", "direction": "enter", "zone_kinds": ["moon"]}],
+                    "stuck_value_rules": [{"name": "s", "metric": "m", "speed": 3, "min_count": 3}],
+                }
+            }
+        )
+    problems = raised.value.problems
+    assert any(p.startswith("engine.rate_of_change_rules[0].max_rate:") for p in problems)
+    assert any(p.startswith("engine.window_count_rules[0]:") and "exactly one of" in p for p in problems)
+    assert any(p.startswith("engine.geofence_rules[0].zone_kinds[0]:") for p in problems)
+    assert any(p.startswith("engine.stuck_value_rules[0].speed:") for p in problems)
+
+
+def test_settings_refuse_repeated_names_of_new_rules() -> None:
+    rule = StuckValueRule("s", "m", min_count=2)
+    window = WindowCountRule("w", count=2, window_s=1.0, event_type="x")
+    with pytest.raises(ConfigError) as raised:
+        DetectorSettings(stuck_value_rules=(rule, rule), window_count_rules=(window, window))
+    assert raised.value.problems == [
+        "stuck value rule names must be unique, repeated: s",
+        "window count rule names must be unique, repeated: w",
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from beffroi.config import DEFAULT_THRESHOLD_RULES
+from beffroi.config_engine import DEFAULT_THRESHOLD_RULES
 from beffroi.domain.registry import DEVICE_PROFILES, DeviceKind
 from beffroi.sim.incidents import INCIDENT_KINDS
 from beffroi.sim.scenario import Scenario, load_scenario

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from beffroi.config import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
+from beffroi.config_engine import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES
 from beffroi.domain.registry import DEVICE_PROFILES, DeviceKind
 from beffroi.sim.devices import MODELS
 from beffroi.sim.devices.base import Battery, poisson

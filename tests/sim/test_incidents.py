@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from beffroi.config import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES, IncidentInjection, ThresholdRuleConfig
+from beffroi.config import IncidentInjection
+from beffroi.config_engine import DEFAULT_EVENT_RULES, DEFAULT_THRESHOLD_RULES, ThresholdRuleConfig
 from beffroi.errors import ConfigError
 from beffroi.sim.ground_truth import GroundTruth, read_ground_truth
 from beffroi.sim.incidents import EXPECTED_ALARMS, INCIDENT_KINDS, IncidentSpec

@@ -13,10 +13,12 @@ import pytest
 
 from beffroi.bus.base import Bus, BusMessage, create_bus
 from beffroi.config import BeffroiConfig, parse_config
+from beffroi.config_engine import GeofenceRuleConfig
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, AlarmState
 from beffroi.domain.messages import AlarmAction, AlarmChange, AlarmChangeKind, AlarmCommand, AlarmCommandOutcome
-from beffroi.domain.observations import Event, Reading, ReadingBatch
+from beffroi.domain.observations import Event, Position, Reading, ReadingBatch
+from beffroi.domain.registry import Device, DeviceKind, ZoneKind
 from beffroi.errors import InvalidTransition, NotFound, StoreError
 from beffroi.store.store import Store
 from beffroi.workers.engine import EngineWorker
@@ -377,3 +379,46 @@ async def test_an_alarm_is_stored_after_the_store_comes_back(
     finally:
         await worker.stop()
         flaky.close()
+
+
+async def test_the_zones_are_loaded_at_start_and_a_tracker_entering_a_forbidden_zone_raises(
+    config: BeffroiConfig, bus: Bus, store: Store, feed: AlarmFeed
+) -> None:
+    tracker = Device(
+        id="tiny-agent-01",
+        tenant_id=TENANT,
+        site_id=SITE,
+        kind=DeviceKind.GPS_TRACKER,
+        position=Position(2.3469, 48.8189),
+        interval_s=15.0,
+        metrics=["speed_m_s", "battery_pct"],
+    )
+    store.upsert_devices([tracker])
+    geofenced = config.model_copy(
+        update={
+            "engine": config.engine.model_copy(
+                update={
+                    "geofence_rules": [
+                        GeofenceRuleConfig(name="forbidden_zone", zone_kinds=(ZoneKind.FORBIDDEN,), direction="enter")
+                    ]
+                }
+            )
+        }
+    )
+    worker = EngineWorker(geofenced, bus, store)
+    await worker.start()
+    try:
+        assert sorted(zone.id for zone in worker.engine.zones) == ["tiny-gate", "tiny-plant-room", "tiny-stand"]
+        outside, inside = Position(2.3469, 48.8189), Position(2.34741, 48.81908)  # the stand, the plant room
+        walk = [
+            Reading(TENANT, tracker.id, "speed_m_s", 1.2, T0 + 15 * i, SITE, None, position)
+            for i, position in enumerate([outside, inside])
+        ]
+        await publish_readings(bus, ReadingBatch("b-walk", TENANT, walk), "msg-walk")
+        await feed.wait_for(1)
+        alarm = feed.changes[0].alarm
+        assert (alarm.key.source, alarm.key.type) == (tracker.id, "forbidden_zone")
+        assert (alarm.key.site_id, alarm.key.zone_id) == (SITE, "tiny-plant-room")
+        assert store.open_alarms(TENANT) == [alarm]
+    finally:
+        await worker.stop()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from beffroi.domain.alarms import Alarm, AlarmKey, Priority
 from beffroi.domain.observations import Event, Reading
 from beffroi.domain.registry import Device
@@ -19,6 +21,8 @@ from beffroi.engine.conditions import Condition
 from beffroi.engine.detectors.base import NO_CONDITIONS, Detector
 from beffroi.engine.detectors.deadlines import DeadlineQueue
 from beffroi.engine.detectors.registry import register_detector
+from beffroi.engine.detectors.series import SeriesDetectorSpec, register_series_detector
+from beffroi.engine.detectors.series_params import parse_series_params
 from beffroi.engine.rules import DetectorSettings
 from beffroi.errors import ConfigError
 
@@ -176,3 +180,21 @@ def _create(settings: DetectorSettings) -> Detector:
 
 
 register_detector(KIND, _create)
+
+
+class _SeriesParams(msgspec.Struct, frozen=True):
+    factor: float = 3.0
+
+
+SERIES_PARAMS = {
+    "factor": "raise when a gap between readings exceeds this many times the series' interval (--interval; default 3)",
+}
+
+
+def _series(params: Mapping[str, str]) -> Detector:
+    return AbsenceDetector(parse_series_params(KIND, params, _SeriesParams, SERIES_PARAMS).factor)
+
+
+register_series_detector(
+    SeriesDetectorSpec(KIND, _series, "A silence longer than factor × the reporting interval.", SERIES_PARAMS)
+)

@@ -30,6 +30,13 @@ class Detector(ABC):
     def on_reading(self, reading: Reading, device: Device) -> Sequence[Condition]:
         """One reading of a known device."""
 
+    def reading_metrics(self) -> frozenset[str] | None:
+        """The metrics whose readings this detector uses, fixed at construction; None (the default): any metric.
+
+        The engine does not call `on_reading` for readings of other metrics, so a detector that declares them
+        must report nothing for those (the contract test checks it)."""
+        return None
+
     def on_event(self, event: Event, device: Device | None) -> Sequence[Condition]:
         """One event; `device` is the registry entry of its source, or None when the source is not a device."""
         return NO_CONDITIONS

@@ -57,6 +57,10 @@ class EventRuleDetector(Detector):
         """The rules evaluated."""
         return [rule for rules in self._rules.values() for rule in rules]
 
+    def reading_metrics(self) -> frozenset[str]:
+        """None: readings are not events."""
+        return frozenset()
+
     def on_reading(self, reading: Reading, device: Device) -> Sequence[Condition]:
         """Readings are not events: nothing to do."""
         return NO_CONDITIONS

@@ -21,6 +21,8 @@ from beffroi.domain.registry import Device, DeviceKind
 from beffroi.engine.conditions import Condition
 from beffroi.engine.detectors.base import NO_CONDITIONS, Detector
 from beffroi.engine.detectors.registry import register_detector
+from beffroi.engine.detectors.series import SERIES_METRIC, SeriesDetectorSpec, register_series_detector
+from beffroi.engine.detectors.series_params import parse_series_params
 from beffroi.engine.rules import DetectorSettings, ThresholdRule
 
 KIND = "threshold"
@@ -73,6 +75,10 @@ class ThresholdDetector(Detector):
     def rules(self) -> list[ThresholdRule]:
         """The rules evaluated, in the order given."""
         return [compiled.rule for compiled in self._rules]
+
+    def reading_metrics(self) -> frozenset[str]:
+        """The metrics of the rules."""
+        return frozenset(compiled.rule.metric for compiled in self._rules)
 
     def _build_index(self) -> None:
         generic: dict[str, list[_CompiledRule]] = {}
@@ -180,3 +186,20 @@ def _create(settings: DetectorSettings) -> Detector:
 
 
 register_detector(KIND, _create)
+
+SERIES_PARAMS = {
+    "above": "raise when the value is above this (set `above` or `below`)",
+    "below": "raise when the value is below this",
+    "clear_at": "return to normal once the value is back past this (default: the limit)",
+    "for_s": "seconds the value must stay beyond the limit before raising (default 0)",
+}
+
+
+def _series(params: Mapping[str, str]) -> Detector:
+    fixed = {"name": KIND, "metric": SERIES_METRIC}
+    return ThresholdDetector([parse_series_params(KIND, params, ThresholdRule, SERIES_PARAMS, fixed)])
+
+
+register_series_detector(
+    SeriesDetectorSpec(KIND, _series, "The value beyond a limit for a duration, with hysteresis.", SERIES_PARAMS)
+)
