@@ -1,6 +1,6 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
-Start order: store (migrated) → registry → bus → recorder → engine → gateway → live feed → API → simulator.
+Start order: store (migrated) → registry → bus → recorder → engine → incidents → gateway → live feed → API → simulator.
 Stop order is the reverse, so nothing upstream produces while something downstream has stopped consuming.
 The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api` component: it
 runs wherever the API does, so an API process always has the bus.
@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from beffroi.api.alarm_commands import BusAlarmCommands
 from beffroi.api.console import ConsoleSettings
 from beffroi.api.context import AlarmCommandSink
+from beffroi.api.incident_commands import BusIncidentCommands
 from beffroi.api.live.hub import LiveHub
+from beffroi.api.routers.incidents import IncidentCommandSink
 from beffroi.bus.base import Bus, create_bus
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
@@ -28,6 +30,7 @@ from beffroi.workers.api import ApiWorker, auth_settings_from
 from beffroi.workers.base import Health, Worker
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.gateway import GatewayWorker
+from beffroi.workers.incidents import IncidentWorker, incident_settings_from
 from beffroi.workers.live import LiveFeedWorker
 from beffroi.workers.recorder import RecorderWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
@@ -35,7 +38,7 @@ from beffroi.workers.simulator import SimulatorWorker
 
 log = logging.getLogger("beffroi.app")
 
-COMPONENTS = ("recorder", "engine", "gateway", "api", "sim")
+COMPONENTS = ("recorder", "engine", "incidents", "gateway", "api", "sim")
 """Every component, in start order."""
 
 
@@ -84,7 +87,7 @@ class Application:
         """Start every chosen component in order; on failure, stop what started and re-raise."""
         config = self.config
         # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
-        needs_backends = any(name in {"recorder", "engine", "gateway", "api"} for name in self.components)
+        needs_backends = any(name in {"recorder", "engine", "incidents", "gateway", "api"} for name in self.components)
         try:
             if needs_backends or self._load_registry:
                 self.store = Store(config.store.url, password=config.store.password.read())
@@ -98,6 +101,7 @@ class Application:
                 if name == "api":
                     await self._start_live_feed()
                     await self._start_bus_alarm_commands()
+                    await self._start_bus_incident_commands()
                 worker = self._build(name)
                 self.workers[name] = worker
                 self._states[name] = "starting"
@@ -131,6 +135,18 @@ class Application:
         await worker.start()
         self._started.append(worker)
 
+    async def _start_bus_incident_commands(self) -> None:
+        """Without the incident worker in this process, the API's incident actions travel to it over the bus (listed
+        in `workers` as "incident-commands"). The in-process bus has no other process: those routes answer 503."""
+        if "incidents" in self.components or self.config.bus.kind == "inprocess":
+            return
+        if self.bus is None:
+            raise RuntimeError("the API's incident commands need the bus, which is not started")
+        worker = BusIncidentCommands(self.bus)
+        self.workers[worker.name] = worker
+        await worker.start()
+        self._started.append(worker)
+
     async def _publish_events(self, events: list[Event]) -> None:
         """Events the API takes in (imported CAP alerts) go on the bus like any source's: to the engine and the
         recorder. Their ids are the bus message ids, so importing the same alert twice stores it once."""
@@ -156,13 +172,15 @@ class Application:
 
     def _build(self, name: str) -> Worker:
         config, bus, store = self.config, self.bus, self.store
-        if name in {"recorder", "engine", "gateway"}:
+        if name in {"recorder", "engine", "incidents", "gateway"}:
             if bus is None or store is None:
                 raise RuntimeError(f"{name} needs the bus and the store, which are not started")
             if name == "recorder":
                 return RecorderWorker(bus, store, batch_max_rows=config.store.batch_max_rows)
             if name == "engine":
                 return EngineWorker(config, bus, store)
+            if name == "incidents":
+                return IncidentWorker(bus, store, incident_settings_from(config))
             return GatewayWorker(config, bus, store)
         if name == "api":
             from beffroi.api.app import create_app
@@ -176,6 +194,12 @@ class Application:
                 alarm_commands = engine
             elif isinstance(remote_engine, BusAlarmCommands):
                 alarm_commands = remote_engine
+            incidents, remote_incidents = self.workers.get("incidents"), self.workers.get(BusIncidentCommands.name)
+            incident_commands: IncidentCommandSink | None = None
+            if isinstance(incidents, IncidentWorker):
+                incident_commands = incidents
+            elif isinstance(remote_incidents, BusIncidentCommands):
+                incident_commands = remote_incidents
             live = self.workers.get("live")
             app = create_app(
                 component_states=lambda: dict(self._states),
@@ -187,6 +211,7 @@ class Application:
                 live=live.hub if isinstance(live, LiveFeedWorker) else None,
                 console=self._console_settings(),
                 event_sink=self._publish_events,
+                incident_commands=incident_commands,
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")

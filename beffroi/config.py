@@ -95,6 +95,39 @@ class IngestConfig(Section):
     decoder: str = "json-stream"
 
 
+class EscalationLevelConfig(Section):
+    """One desk of the escalation chain and the role expected there."""
+
+    desk: Annotated[str, Field(min_length=1, max_length=128)]
+    role: Literal["operator", "supervisor", "admin"] = "operator"
+
+
+class EscalationConfig(Section):
+    """Incidents new or in progress go one desk up the chain when an alarm stays unacknowledged for
+    `unacknowledged_after_s`, or the incident unresolved for `unresolved_after_s` (unset: never)."""
+
+    chain: list[EscalationLevelConfig] = [
+        EscalationLevelConfig(desk="operators"),
+        EscalationLevelConfig(desk="supervisors", role="supervisor"),
+        EscalationLevelConfig(desk="command", role="admin"),
+    ]
+    unacknowledged_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = 120.0
+    unresolved_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = 1800.0
+    bump_priority: bool = True
+
+
+class IncidentsConfig(Section):
+    """Correlation of alarms into incidents, procedures and escalation. `correlation_rules` and `procedures` are YAML
+    files (unset: the packaged beffroi/engine/default_correlation.yaml and default_procedures.yaml); `tick_s` is how
+    often escalation is checked; `clock = "data"` follows alarm times (replays)."""
+
+    correlation_rules: Path | None = None
+    procedures: Path | None = None
+    escalation: EscalationConfig = EscalationConfig()
+    tick_s: Annotated[float, Field(gt=0)] = 5.0
+    clock: Literal["wall", "data"] = "wall"
+
+
 class IncidentInjection(Section):
     """An incident the simulator injects at `at_s` seconds after its start, with ground truth written out."""
 
@@ -208,6 +241,7 @@ class BeffroiConfig(Section):
     http_ingest: HttpIngestConfig = HttpIngestConfig()
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
+    incidents: IncidentsConfig = IncidentsConfig()
     sim: SimConfig = SimConfig()
     api: ApiConfig = ApiConfig()
     console: ConsoleConfig = ConsoleConfig()

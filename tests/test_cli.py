@@ -215,14 +215,17 @@ def test_serve_answers_health_then_stops_cleanly_on_a_signal(tmp_path: Path, sto
     try:
         deadline = time.monotonic() + 15.0
         health: httpx.Response | None = None
-        while health is None and time.monotonic() < deadline and process.poll() is None:
+        # The API answers as soon as it listens, while it is itself still "starting" (503): wait for 200.
+        while (health is None or health.status_code == 503) and time.monotonic() < deadline and process.poll() is None:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0)
             except httpx.TransportError:
                 time.sleep(0.1)
+            else:
+                time.sleep(0.05)
         assert health is not None, "serve never answered /health"
         assert health.status_code == 200
-        assert health.json()["components"] == {name: "running" for name in ("recorder", "engine", "gateway", "api")}
+        assert health.json()["components"] == {name: "running" for name in ("recorder", "engine", "incidents", "gateway", "api")}
         process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=15.0)
     finally:

@@ -14,6 +14,7 @@ from beffroi.api.console import ConsoleSettings, mount_console
 from beffroi.api.context import AlarmCommandSink, EventSink
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.operator_api import build_context, mount_operator_api
+from beffroi.api.routers.incidents import IncidentCommandSink, use_incident_commands
 from beffroi.ingest.gateway import Gateway
 from beffroi.ingest.http import build_ingest_router
 from beffroi.store.store import Store
@@ -32,6 +33,7 @@ def create_app(
     live: LiveHub | None = None,
     console: ConsoleSettings | None = None,
     event_sink: EventSink | None = None,
+    incident_commands: IncidentCommandSink | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
@@ -42,7 +44,8 @@ def create_app(
     without it the stream closes every connection with 1013. `clock` stamps tokens and audit entries and times token
     expiry on the live stream (tests move it). With `console` settings, the web console is served at `/` (and its
     settings at `/api/console/config`). `event_sink` publishes the events the API takes in (imported CAP alerts);
-    without it they are checked and returned, not published.
+    without it they are checked and returned, not published. `incident_commands` applies operator actions on
+    incidents (the `IncidentWorker` in-process, or `BusIncidentCommands`); without it those routes answer 503.
     """
     app = FastAPI(
         title="Beffroi",
@@ -62,6 +65,7 @@ def create_app(
     if store is not None and auth is not None:
         context = build_context(store, auth, alarm_commands, clock=clock, live=live, event_sink=event_sink)
         mount_operator_api(app, context)
+        use_incident_commands(app, incident_commands)
     elif store is not None or auth is not None:
         raise ValueError("the operator API needs both `store` and `auth`")
 

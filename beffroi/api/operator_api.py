@@ -24,8 +24,10 @@ from beffroi.api.routers import (
     dead_letters,
     devices,
     events,
+    incidents,
     readings,
     sites,
+    supervision,
     tenants,
     users,
     zones,
@@ -33,7 +35,23 @@ from beffroi.api.routers import (
 from beffroi.api.routers import live as live_stream
 from beffroi.store.store import Store
 
-ROUTERS = (auth, tenants, sites, zones, devices, readings, events, alarms, audit, dead_letters, users, cap, live_stream)
+ROUTERS = (
+    auth,
+    tenants,
+    sites,
+    zones,
+    devices,
+    readings,
+    events,
+    alarms,
+    audit,
+    dead_letters,
+    users,
+    cap,
+    incidents,
+    supervision,
+    live_stream,
+)
 OPENAPI_PATH = "/api/openapi.json"
 
 

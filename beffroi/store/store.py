@@ -15,14 +15,18 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from beffroi.domain.alarms import Alarm, AlarmState
+from beffroi.domain.incidents import Incident, IncidentRecord, IncidentState, TimelineEntry, TimelineKind
+from beffroi.domain.messages import IncidentChange
 from beffroi.domain.observations import Event, Reading
 from beffroi.domain.records import AuditEntry, DeadLetter
 from beffroi.domain.registry import Device, Site, Tenant, Zone
 from beffroi.errors import StoreError
 from beffroi.store import alarms as alarm_repository
 from beffroi.store import audit, dead_letters, events, readings, registry, rollups, users
+from beffroi.store import incidents as incident_repository
 from beffroi.store.database import WRITE_OPTION, create_engine, is_memory_sqlite, parse_url
 from beffroi.store.errors import translated
+from beffroi.store.incidents import DispositionCounts, RateGrouping
 from beffroi.store.migrator import upgrade_to_head
 from beffroi.store.rollups import ReadingBucket
 from beffroi.store.users import UserRecord
@@ -271,6 +275,89 @@ class Store:
         raised first; `limit` keeps the first ones of that order."""
         with self._reading("querying alarms") as connection:
             return alarm_repository.query_alarms(connection, tenant_id, states=states, site_id=site_id, limit=limit)
+
+    # incidents
+
+    def save_incident_changes(
+        self, changes: Sequence[IncidentChange], audit_entries: Sequence[AuditEntry] = ()
+    ) -> None:
+        """Write incident changes (the incidents, the alarms that joined, timeline entries, evidence, procedure
+        steps) and their audit entries in one transaction. An alarm already in another incident stays there."""
+        if not changes and not audit_entries:
+            return
+        with self._writing("saving incident changes") as connection:
+            incident_repository.save_changes(connection, changes)
+            if audit_entries:
+                audit.append_audit(connection, audit_entries)
+
+    def get_incident(self, tenant_id: str, incident_id: str) -> Incident:
+        """One incident of the tenant; raises NotFound when the tenant has no such incident."""
+        with self._reading("reading an incident") as connection:
+            return incident_repository.get_incident(connection, tenant_id, incident_id)
+
+    def get_incident_record(self, tenant_id: str, incident_id: str) -> IncidentRecord:
+        """One incident with its alarms, timeline, evidence and procedure; raises NotFound when there is none."""
+        with self._reading("reading an incident record") as connection:
+            return incident_repository.get_record(connection, tenant_id, incident_id)
+
+    def open_incident_records(self, tenant_id: str | None = None) -> list[IncidentRecord]:
+        """Every incident not closed, of the tenant or of all tenants when None, with its alarms and procedure."""
+        with self._reading("listing open incidents") as connection:
+            return incident_repository.open_records(connection, tenant_id)
+
+    def query_incidents(
+        self,
+        tenant_id: str,
+        *,
+        states: Sequence[IncidentState] | None = None,
+        site_id: str | None = None,
+        priorities: Sequence[int] | None = None,
+        assignee: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Incident], int]:
+        """A page of the tenant's incidents (the most urgent, then the newest opened first) and the count of all
+        those matching the filters."""
+        with self._reading("querying incidents") as connection:
+            return incident_repository.query_incidents(
+                connection,
+                tenant_id,
+                states=states,
+                site_id=site_id,
+                priorities=priorities,
+                assignee=assignee,
+                limit=limit,
+                offset=offset,
+            )
+
+    def incident_of_alarm(self, tenant_id: str, alarm_id: str) -> str | None:
+        """The id of the incident holding the alarm, or None."""
+        with self._reading("finding an alarm's incident") as connection:
+            return incident_repository.incident_of_alarm(connection, tenant_id, alarm_id)
+
+    def incident_exists(self, tenant_id: str, incident_id: str) -> bool:
+        """True when the tenant has this incident."""
+        with self._reading("checking an incident") as connection:
+            return incident_repository.incident_exists(connection, tenant_id, incident_id)
+
+    def query_incident_timeline(
+        self,
+        tenant_id: str,
+        *,
+        kinds: Sequence[TimelineKind] | None = None,
+        since: float | None = None,
+        limit: int = 1000,
+    ) -> list[TimelineEntry]:
+        """Timeline entries of all the tenant's incidents, newest first, of these kinds and from `since` on."""
+        with self._reading("querying incident timelines") as connection:
+            return incident_repository.query_timeline(connection, tenant_id, kinds=kinds, since=since, limit=limit)
+
+    def incident_disposition_counts(
+        self, tenant_id: str, by: RateGrouping, *, since: float | None = None, site_id: str | None = None
+    ) -> list[DispositionCounts]:
+        """Dispositions and false-alarm rates per alarm type, source, rule or incident type, highest rate first."""
+        with self._reading("counting incident dispositions") as connection:
+            return incident_repository.disposition_counts(connection, tenant_id, by, since=since, site_id=site_id)
 
     # dead letters and audit
 

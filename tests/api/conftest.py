@@ -17,6 +17,7 @@ from beffroi.bus.base import Bus, create_bus
 from beffroi.config import parse_config
 from beffroi.store.store import Store
 from beffroi.workers.engine import EngineWorker
+from beffroi.workers.incidents import IncidentWorker
 from tests.api.world import SCENARIOS, SECRET, TENANT_A, fill
 
 
@@ -54,10 +55,26 @@ async def engine(world: Store) -> AsyncIterator[EngineWorker]:
 
 
 @pytest.fixture
-def api(world: Store, engine: EngineWorker) -> FastAPI:
-    """The application with the operator API, alarm actions going to the engine."""
+async def incident_worker(world: Store) -> AsyncIterator[IncidentWorker]:
+    """The real incident worker on an in-process bus, holding the world's open incidents."""
+    bus: Bus = create_bus("inprocess", "inprocess://")
+    await bus.start()
+    worker = IncidentWorker(bus, world)
+    await worker.start()
+    yield worker
+    await worker.stop()
+    await bus.close()
+
+
+@pytest.fixture
+def api(world: Store, engine: EngineWorker, incident_worker: IncidentWorker) -> FastAPI:
+    """The application with the operator API, alarm actions going to the engine, incident actions to the worker."""
     return create_app(
-        component_states=lambda: {"api": "running"}, store=world, auth=AuthSettings(SECRET), alarm_commands=engine
+        component_states=lambda: {"api": "running"},
+        store=world,
+        auth=AuthSettings(SECRET),
+        alarm_commands=engine,
+        incident_commands=incident_worker,
     )
 
 

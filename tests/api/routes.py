@@ -157,3 +157,4 @@ INCIDENT_ROUTES = [
 ]
 """The incident and supervision routes (`tests/api/incident_world.py` holds the incidents they name). They join
 ROUTES once the operator API mounts their routers and the test world holds those incidents."""
+ROUTES += INCIDENT_ROUTES

@@ -81,6 +81,9 @@ def fill(store: Store) -> None:
             [DeadLetter(f"{tenant}-dl", T0, "mqtt", "bad_json", "not JSON", b"\x00\xffraw", tenant)]
         )
     store.insert_dead_letters([DeadLetter("anon-dl", T0, "mqtt", "unknown_tenant", "who?", b"?")])
+    from tests.api.incident_world import fill_incidents  # it imports this module's names
+
+    fill_incidents(store)
 
 
 def _annex(store: Store) -> None:
