@@ -1,9 +1,11 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
-Start order: store (migrated) → registry → bus → recorder → engine → incidents → gateway → live feed → API → simulator.
-Stop order is the reverse, so nothing upstream produces while something downstream has stopped consuming.
-The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api` component: it
-runs wherever the API does, so an API process always has the bus.
+Start order: store (migrated) → registry → bus → recorder → engine → incidents (→ webhooks) → gateway → live feed →
+API → simulator. Stop order is the reverse, so nothing upstream produces while something downstream has stopped
+consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api`
+component: it runs wherever the API does, so an API process always has the bus. The webhook worker (incident changes
+to the `[[webhooks.endpoints]]`) is part of the `incidents` component, started after the incident worker when
+endpoints are configured.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
 from beffroi.domain.observations import Event
+from beffroi.engine.desks import OperatorDesk
 from beffroi.sim.scenario import Scenario
 from beffroi.store.store import Store
 from beffroi.workers.api import ApiWorker, auth_settings_from
@@ -35,6 +38,7 @@ from beffroi.workers.live import LiveFeedWorker
 from beffroi.workers.recorder import RecorderWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.simulator import SimulatorWorker
+from beffroi.workers.webhooks import webhook_worker_from
 
 log = logging.getLogger("beffroi.app")
 
@@ -109,6 +113,8 @@ class Application:
                 self._started.append(worker)
                 self._states[name] = "running"
                 log.info("%s started", name)
+                if name == "incidents":
+                    await self._start_webhooks()
         except BaseException:
             await self.stop()
             raise
@@ -122,6 +128,20 @@ class Application:
         await worker.start()
         self._started.append(worker)
         log.info("live feed started")
+
+    async def _start_webhooks(self) -> None:
+        """Deliver incident changes to the configured endpoints (listed in `workers` as "webhooks"); none: nothing."""
+        if not self.config.webhooks.endpoints:
+            return
+        if self.bus is None or self.store is None:
+            raise RuntimeError("the webhooks need the bus and the store, which are not started")
+        worker = webhook_worker_from(self.config, self.bus, self.store)
+        self.workers[worker.name] = worker
+        self._states[worker.name] = "starting"
+        await worker.start()
+        self._started.append(worker)
+        self._states[worker.name] = "running"
+        log.info("webhooks started: %d endpoint(s)", len(self.config.webhooks.endpoints))
 
     async def _start_bus_alarm_commands(self) -> None:
         """Without an engine in this process, the API's alarm actions travel to the engine's process over the bus
@@ -212,6 +232,11 @@ class Application:
                 console=self._console_settings(),
                 event_sink=self._publish_events,
                 incident_commands=incident_commands,
+                desks=[
+                    OperatorDesk(desk.name, frozenset(desk.site_ids), frozenset(desk.site_kinds))
+                    for desk in config.engine.desks
+                ],
+                cap=config.cap.export_settings(),
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")

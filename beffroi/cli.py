@@ -278,10 +278,14 @@ def check_config(path: Path) -> None:
         if path.suffix == ".toml":
             config = load_config(path)
             scenario = load_scenario(config.scenario)
+            incidents, webhooks, warnings = _check_incident_sections(config)
             click.echo(
                 f"{path}: valid configuration (scenario {config.scenario}: "
                 f"{len(scenario.sites)} sites, {scenario.device_count()} devices)"
             )
+            click.echo(f"  {incidents}; {webhooks}")
+            for warning in warnings:
+                click.echo(f"warning: {warning}", err=True)
         else:
             scenario = load_scenario(path)
             click.echo(
@@ -290,6 +294,26 @@ def check_config(path: Path) -> None:
             )
     except ConfigError as error:
         _fail_config(error)
+
+
+def _check_incident_sections(config: BeffroiConfig) -> tuple[str, str, list[str]]:
+    """Read the incidents section's rule and procedure files and check the webhook endpoints (ConfigError naming the
+    file or key path); what was found, in words, and warnings (secrets not set where this runs)."""
+    from beffroi.workers.incidents import incident_settings_from
+    from beffroi.workers.webhooks import webhook_endpoints_from
+
+    settings = incident_settings_from(config)
+    endpoints = webhook_endpoints_from(config, require_secrets=False)
+    warnings = [
+        f"webhooks.endpoints[{index}].secret: not set here ({section.secret.env or section.secret.file}); "
+        "the endpoint is refused at start without it"
+        for index, section in enumerate(config.webhooks.endpoints)
+        if section.secret is not None and section.secret.read() is None
+    ]
+    rules = len(settings.rules.rules)
+    procedures = len(settings.procedures.procedures)
+    incidents = f"incidents: {rules} correlation rule(s), {procedures} procedure(s)"
+    return incidents, f"webhooks: {len(endpoints)} endpoint(s)", warnings
 
 
 @main.command()

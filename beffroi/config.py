@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 from pydantic import Field
@@ -18,6 +19,8 @@ from pydantic import Field
 from beffroi.config_base import Section
 from beffroi.config_engine import EngineConfig
 from beffroi.errors import ConfigError
+from beffroi.exports.cap.incident_mapping import CapExportSettings
+from beffroi.exports.cap.model import Scope, Status
 from beffroi.validation import describe_errors
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -126,6 +129,105 @@ class IncidentsConfig(Section):
     escalation: EscalationConfig = EscalationConfig()
     tick_s: Annotated[float, Field(gt=0)] = 5.0
     clock: Literal["wall", "data"] = "wall"
+
+
+CapToken = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\s,<&]+$")]
+"""A CAP identifier or sender: no space, comma, '<' or '&'."""
+
+
+class CapConfig(Section):
+    """How incidents are exported as CAP 1.2 alerts (GET/POST /api/incidents/{id}/cap, webhooks with CAP).
+
+    `sender` identifies the control room (CAP advises an email-like address); times are written in `timezone`; the
+    scope is Restricted (to `restriction`), Private (to `addresses`) or Public; `web_url` may hold `{incident_id}`;
+    the messages of active incidents expire `expires_after_s` after they are sent (unset: never).
+    """
+
+    sender: CapToken = "beffroi@localhost"
+    sender_name: str | None = None
+    timezone: str = "Europe/Paris"
+    language: Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "fr-FR"
+    status: Literal["Actual", "Exercise", "System", "Test", "Draft"] = "Actual"
+    scope: Literal["Public", "Restricted", "Private"] = "Restricted"
+    restriction: str | None = "Partner agencies of the control room only"
+    addresses: str | None = None
+    web_url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    contact: str | None = None
+    expires_after_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = 4 * 3600.0
+
+    @pydantic.field_validator("timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _scope_needs_its_audience(self) -> CapConfig:
+        if self.scope == "Restricted" and not self.restriction:
+            raise ValueError('a "Restricted" scope needs `restriction` (who may receive the messages)')
+        if self.scope == "Private" and not self.addresses:
+            raise ValueError('a "Private" scope needs `addresses` (the receivers)')
+        return self
+
+    def export_settings(self) -> CapExportSettings:
+        """The settings the CAP export runs with."""
+        return CapExportSettings(
+            sender=self.sender,
+            sender_name=self.sender_name,
+            timezone=self.timezone,
+            language=self.language,
+            status=Status(self.status),
+            scope=Scope(self.scope),
+            restriction=self.restriction,
+            addresses=self.addresses,
+            web_url=self.web_url,
+            contact=self.contact,
+            expires_after_s=self.expires_after_s,
+        )
+
+
+class WebhookEndpointConfig(Section):
+    """A receiver of incident changes: POSTed to `url` for the changes of `tenant` (unset: the configured `tenant`)
+    whose kind matches one of `events` (shell patterns of `incident.<change>`: `incident.*`, `incident.opened`…),
+    signed with `secret` (X-Beffroi-Signature, HMAC-SHA256; unset: unsigned). `body`: `json` (the change, with its
+    CAP alert in `cap` when `include_cap`) or `cap` (the CAP alert itself, sent only when the incident's CAP facts
+    changed and a new revision was recorded)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    url: Annotated[str, Field(pattern=r"^https?://[^/\s]+\S*$")]
+    tenant: Annotated[str, Field(min_length=1)] | None = None
+    secret: SecretRef | None = None
+    events: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = ["incident.*"]
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    body: Literal["json", "cap"] = "json"
+    include_cap: bool = False
+
+
+class WebhooksConfig(Section):
+    """Delivery of incident changes to `endpoints`: in order per endpoint, retried up to `max_attempts` with
+    exponential back-off from `base_delay_s` to `max_delay_s`, at most `queue_size` waiting per endpoint. What is not
+    delivered goes to the dead letters: the store's table (`store`, GET /api/dead-letters) or the JSON-lines file
+    `<data_dir>/webhooks/dead-letters.jsonl` (`file`)."""
+
+    dead_letters: Literal["store", "file"] = "store"
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
+    base_delay_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    max_delay_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 300.0
+    queue_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    endpoints: list[WebhookEndpointConfig] = []
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> WebhooksConfig:
+        if self.max_delay_s < self.base_delay_s:
+            raise ValueError(f"max_delay_s ({self.max_delay_s}) must not be below base_delay_s ({self.base_delay_s})")
+        names = [endpoint.name for endpoint in self.endpoints]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"endpoint names must be unique; used twice: {', '.join(twice)}")
+        return self
 
 
 class IncidentInjection(Section):
@@ -242,6 +344,8 @@ class BeffroiConfig(Section):
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
     incidents: IncidentsConfig = IncidentsConfig()
+    cap: CapConfig = CapConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     sim: SimConfig = SimConfig()
     api: ApiConfig = ApiConfig()
     console: ConsoleConfig = ConsoleConfig()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -15,6 +15,8 @@ from beffroi.api.context import AlarmCommandSink, EventSink
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.operator_api import build_context, mount_operator_api
 from beffroi.api.routers.incidents import IncidentCommandSink, use_incident_commands
+from beffroi.engine.desks import OperatorDesk
+from beffroi.exports.cap.incident_mapping import CapExportSettings
 from beffroi.ingest.gateway import Gateway
 from beffroi.ingest.http import build_ingest_router
 from beffroi.store.store import Store
@@ -34,6 +36,8 @@ def create_app(
     console: ConsoleSettings | None = None,
     event_sink: EventSink | None = None,
     incident_commands: IncidentCommandSink | None = None,
+    desks: Sequence[OperatorDesk] = (),
+    cap: CapExportSettings | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
@@ -46,6 +50,8 @@ def create_app(
     settings at `/api/console/config`). `event_sink` publishes the events the API takes in (imported CAP alerts);
     without it they are checked and returned, not published. `incident_commands` applies operator actions on
     incidents (the `IncidentWorker` in-process, or `BusIncidentCommands`); without it those routes answer 503.
+    `desks` are the operator desks the supervisors' alarm rates are counted per (none: one default desk); `cap` the
+    settings of the incidents' CAP exports (None: the defaults of the config's `[cap]`).
     """
     app = FastAPI(
         title="Beffroi",
@@ -63,7 +69,9 @@ def create_app(
         )
 
     if store is not None and auth is not None:
-        context = build_context(store, auth, alarm_commands, clock=clock, live=live, event_sink=event_sink)
+        context = build_context(
+            store, auth, alarm_commands, clock=clock, live=live, event_sink=event_sink, desks=desks, cap=cap
+        )
         mount_operator_api(app, context)
         use_incident_commands(app, incident_commands)
     elif store is not None or auth is not None:

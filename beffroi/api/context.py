@@ -1,5 +1,5 @@
 """What the operator API's routes work with: the store, the authenticator, the token issuer, the alarm commands,
-the live stream's hub."""
+the live stream's hub, the operator desks and the CAP exporter."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from fastapi import Request
 
 from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.incident_cap import IncidentCapExporter
 from beffroi.api.live.hub import LiveHub
 from beffroi.domain.messages import AlarmChange, AlarmCommand
 from beffroi.domain.observations import Event
+from beffroi.engine.desks import OperatorDesk
 from beffroi.store.store import Store
 
 
@@ -37,7 +39,8 @@ EventSink = Callable[[list[Event]], Awaitable[None]]
 @dataclass(frozen=True)
 class ApiContext:
     """Shared by every request of one application. Without `live` (no bus feeds this process), /api/live closes
-    every connection with 1013."""
+    every connection with 1013. `desks` are the operator desks of the alarm rates (none: every alarm at the default
+    desk); `cap_exporter` renders and records the incidents' CAP messages (None: those routes answer 503)."""
 
     store: Store
     authenticator: Authenticator
@@ -46,6 +49,8 @@ class ApiContext:
     clock: Callable[[], float] = field(default=time.time)
     live: LiveHub | None = None
     event_sink: EventSink | None = None
+    desks: tuple[OperatorDesk, ...] = ()
+    cap_exporter: IncidentCapExporter | None = None
 
 
 def api_context(request: Request) -> ApiContext:

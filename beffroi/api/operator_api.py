@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 from fastapi import FastAPI
@@ -15,6 +15,7 @@ from beffroi.api.auth.settings import AuthSettings
 from beffroi.api.auth.tokens import LocalTokens
 from beffroi.api.context import AlarmCommandSink, ApiContext, EventSink
 from beffroi.api.errors import install_error_handlers
+from beffroi.api.incident_cap import IncidentCapExporter
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.routers import (
     alarms,
@@ -24,6 +25,7 @@ from beffroi.api.routers import (
     dead_letters,
     devices,
     events,
+    incident_cap,
     incidents,
     readings,
     sites,
@@ -33,6 +35,8 @@ from beffroi.api.routers import (
     zones,
 )
 from beffroi.api.routers import live as live_stream
+from beffroi.engine.desks import DeskMap, OperatorDesk
+from beffroi.exports.cap.incident_mapping import CapExportSettings
 from beffroi.store.store import Store
 
 ROUTERS = (
@@ -49,10 +53,13 @@ ROUTERS = (
     users,
     cap,
     incidents,
+    incident_cap,
     supervision,
     live_stream,
 )
 OPENAPI_PATH = "/api/openapi.json"
+DEFAULT_CAP_SETTINGS = CapExportSettings(sender="beffroi@localhost")
+"""The CAP settings of an API given none (the config's `[cap]` defaults)."""
 
 
 def build_context(
@@ -64,9 +71,13 @@ def build_context(
     http: httpx.AsyncClient | None = None,
     live: LiveHub | None = None,
     event_sink: EventSink | None = None,
+    desks: Sequence[OperatorDesk] = (),
+    cap: CapExportSettings | None = None,
 ) -> ApiContext:
-    """The routes' shared context; a bad OIDC key file or inline JWKS fails here, at start-up. `live` is the live
-    stream's hub, when a live worker feeds one in this process."""
+    """The routes' shared context; a bad OIDC key file or inline JWKS, bad desks (ConfigError) or CAP settings fail
+    here, at start-up. `live` is the live stream's hub, when a live worker feeds one in this process; `cap` the CAP
+    export settings (None: DEFAULT_CAP_SETTINGS)."""
+    DeskMap(desks)  # ConfigError naming a desk declared twice or watching no site
     tokens = LocalTokens(auth_settings.secret, auth_settings.token_ttl_s, clock)
     oidc = None
     if auth_settings.oidc is not None:
@@ -79,6 +90,8 @@ def build_context(
         clock=clock,
         live=live,
         event_sink=event_sink,
+        desks=tuple(desks),
+        cap_exporter=IncidentCapExporter(store, cap or DEFAULT_CAP_SETTINGS, clock=clock),
     )
 
 

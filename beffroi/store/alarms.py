@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 
 from beffroi.domain.alarms import Alarm, AlarmKey, AlarmState, Priority
 from beffroi.errors import NotFound
 from beffroi.store.errors import DuplicateOpenAlarm
-from beffroi.store.statements import check_limit, upsert
+from beffroi.store.statements import check_limit, in_time_range, upsert
 from beffroi.store.tables import alarms
 
 CLEARED = AlarmState.CLEARED.value
@@ -102,6 +103,54 @@ def query_alarms(
     order = (alarms.c.priority, alarms.c.raised_at.desc(), alarms.c.id)
     statement = statement.order_by(*order).limit(check_limit(limit))
     return [_alarm(row) for row in connection.execute(statement)]
+
+
+class AlarmRaise(msgspec.Struct, frozen=True):
+    """When and where one alarm was raised: its site (None: no site), source and type."""
+
+    site_id: str | None
+    source: str
+    type: str
+    raised_at: float
+
+
+class AlarmRateHistory(msgspec.Struct, frozen=True):
+    """What alarm rates are computed from, read in one transaction: the alarms raised in the time asked for
+    (oldest first), the sources of the open alarms of the asked type whose condition is still active, and the time
+    of the tenant's newest raise (None: no alarm yet)."""
+
+    raises: list[AlarmRaise]
+    active_sources: list[str]
+    latest_raise: float | None
+
+
+def alarm_rate_history(
+    connection: sa.Connection, tenant_id: str, *, since: float, until: float | None, active_type: str
+) -> AlarmRateHistory:
+    """The tenant's alarm raises from `since` to `until` (both included; None: no end), with the sources of its
+    open alarms of type `active_type` whose condition is active (e.g. the desks flooding now) and its newest raise."""
+    table = alarms.c
+    raised = (
+        sa.select(table.site_id, table.source, table.type, table.raised_at)
+        .where(table.tenant_id == tenant_id, *in_time_range(table.raised_at, since, until))
+        .order_by(table.raised_at, table.id)
+    )
+    active = (
+        sa.select(table.source)
+        .where(
+            table.tenant_id == tenant_id,
+            table.type == active_type,
+            table.state != CLEARED,
+            table.condition_active.is_(True),
+        )
+        .order_by(table.source)
+    )
+    latest = sa.select(sa.func.max(table.raised_at)).where(table.tenant_id == tenant_id)
+    return AlarmRateHistory(
+        raises=[AlarmRaise(row.site_id, row.source, row.type, row.raised_at) for row in connection.execute(raised)],
+        active_sources=list(connection.execute(active).scalars()),
+        latest_raise=connection.execute(latest).scalar_one_or_none(),
+    )
 
 
 def _row(alarm: Alarm) -> dict[str, Any]:

@@ -22,8 +22,10 @@ from beffroi.domain.records import AuditEntry, DeadLetter
 from beffroi.domain.registry import Device, Site, Tenant, Zone
 from beffroi.errors import StoreError
 from beffroi.store import alarms as alarm_repository
-from beffroi.store import audit, dead_letters, events, readings, registry, rollups, users
+from beffroi.store import audit, cap_messages, dead_letters, events, readings, registry, rollups, users
 from beffroi.store import incidents as incident_repository
+from beffroi.store.alarms import AlarmRateHistory
+from beffroi.store.cap_messages import CapMessageRecord
 from beffroi.store.database import WRITE_OPTION, create_engine, is_memory_sqlite, parse_url
 from beffroi.store.errors import translated
 from beffroi.store.incidents import DispositionCounts, RateGrouping
@@ -276,6 +278,16 @@ class Store:
         with self._reading("querying alarms") as connection:
             return alarm_repository.query_alarms(connection, tenant_id, states=states, site_id=site_id, limit=limit)
 
+    def alarm_rate_history(
+        self, tenant_id: str, *, since: float, until: float | None, active_type: str
+    ) -> AlarmRateHistory:
+        """The tenant's alarms raised from `since` to `until` (None: no end; oldest first), the sources of its open
+        alarms of type `active_type` whose condition is active, and its newest raise; read in one transaction."""
+        with self._reading("reading alarm rates") as connection:
+            return alarm_repository.alarm_rate_history(
+                connection, tenant_id, since=since, until=until, active_type=active_type
+            )
+
     # incidents
 
     def save_incident_changes(
@@ -358,6 +370,20 @@ class Store:
         """Dispositions and false-alarm rates per alarm type, source, rule or incident type, highest rate first."""
         with self._reading("counting incident dispositions") as connection:
             return incident_repository.disposition_counts(connection, tenant_id, by, since=since, site_id=site_id)
+
+    def record_cap_message(self, record: CapMessageRecord, audit_entries: Sequence[AuditEntry] = ()) -> bool:
+        """Record a CAP message sent for an incident, with its audit entries, in one transaction; False (writing
+        nothing) when the incident already has a message of that revision. The incident must exist."""
+        with self._writing("recording a CAP message") as connection:
+            recorded = cap_messages.record_cap_message(connection, record)
+            if recorded and audit_entries:
+                audit.append_audit(connection, audit_entries)
+            return recorded
+
+    def cap_messages(self, tenant_id: str, incident_id: str) -> list[CapMessageRecord]:
+        """The CAP messages sent for the tenant's incident, oldest revision first."""
+        with self._reading("reading CAP messages") as connection:
+            return cap_messages.cap_messages(connection, tenant_id, incident_id)
 
     # dead letters and audit
 

@@ -336,3 +336,23 @@ incident_procedure_steps = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "incident_id", "procedure", "step_id"),
     sa.ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]),
 )
+
+# ----- CAP exports of incidents (migration 0004) -----
+
+incident_cap_messages = sa.Table(
+    "incident_cap_messages",
+    metadata,
+    _tenant(),
+    _text("incident_id"),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    _text("identifier"),
+    _text("sender"),
+    sa.Column("sent", UtcTimestamp(), nullable=False),
+    _text("msg_type"),
+    # The incident's facts the message was built from, so a past revision can be rebuilt exactly.
+    sa.Column("facts", sa.JSON(), nullable=False),
+    sa.Column("recorded_at", UtcTimestamp(), nullable=False),
+    # One message per revision: two processes sending the same revision at once, the second insert fails.
+    sa.PrimaryKeyConstraint("tenant_id", "incident_id", "revision"),
+    sa.ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]),
+)

@@ -5,12 +5,21 @@
 
 import type {
   AlarmChangeOut,
+  AlarmRatesOut,
   AuditEntryOut,
   ConsoleConfig,
   DeviceOut,
+  Disposition,
+  FalseAlarmRatesOut,
+  IncidentChangeOut,
+  IncidentDetailOut,
+  IncidentOut,
+  IncidentState,
   Page,
+  RateGrouping,
   ReadingOut,
   SiteOut,
+  TimelineEntryOut,
   TokenOut,
   ZoneOut,
 } from "./types";
@@ -52,6 +61,17 @@ export function describeErrorBody(status: number, body: unknown): { reason: stri
   return fallback;
 }
 
+/** The text of a refused or failed action: the server's detail and its machine-readable reason. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.detail.length > 0 && error.reason.length > 0 && !error.detail.includes(error.reason)) {
+      return `${error.detail} (${error.reason})`;
+    }
+    return error.detail || error.reason || error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const DEFAULT_CONFIG: ConsoleConfig = {
   basemap_style_url: null,
   default_language: "fr",
@@ -61,7 +81,17 @@ export const DEFAULT_CONFIG: ConsoleConfig = {
 
 export const DEVICE_PAGE = 10_000;
 
-type Query = Record<string, string | number | undefined>;
+/** The most incidents the console asks for at once. */
+export const INCIDENT_PAGE = 500;
+
+type Query = Record<string, string | number | readonly string[] | undefined>;
+
+/** What an operator asks to complete a procedure step with. */
+export interface CompleteStepRequest {
+  choice: string | null;
+  checked: number[];
+  note: string;
+}
 
 export class ApiClient {
   private token: string | null = null;
@@ -136,6 +166,69 @@ export class ApiClient {
     return this.request<AuditEntryOut[]>("GET", "/api/audit", { query: { limit } });
   }
 
+  /** Incidents in these states (none given: every state but closed), most urgent then newest opened first. */
+  incidents(states: readonly IncidentState[] = [], limit = INCIDENT_PAGE): Promise<Page<IncidentOut>> {
+    return this.request<Page<IncidentOut>>("GET", "/api/incidents", { query: { state: states, limit } });
+  }
+
+  /** One incident with its alarms, timeline (oldest first), evidence and procedure. */
+  incident(incidentId: string): Promise<IncidentDetailOut> {
+    return this.request<IncidentDetailOut>("GET", incidentPath(incidentId));
+  }
+
+  transitionIncident(incidentId: string, to: IncidentState, reason = ""): Promise<IncidentChangeOut> {
+    return this.request<IncidentChangeOut>("POST", `${incidentPath(incidentId)}/transition`, { body: { to, reason } });
+  }
+
+  /** Give the incident to an operator and/or a desk (null: unchanged). */
+  assignIncident(incidentId: string, assignee: string | null, desk: string | null): Promise<IncidentChangeOut> {
+    const body: Record<string, string> = {};
+    if (assignee !== null) body.assignee = assignee;
+    if (desk !== null) body.desk = desk;
+    return this.request<IncidentChangeOut>("POST", `${incidentPath(incidentId)}/assign`, { body });
+  }
+
+  setDisposition(incidentId: string, disposition: Disposition, duplicateOf: string | null = null): Promise<IncidentChangeOut> {
+    return this.request<IncidentChangeOut>("POST", `${incidentPath(incidentId)}/disposition`, {
+      body: duplicateOf === null ? { disposition } : { disposition, duplicate_of: duplicateOf },
+    });
+  }
+
+  addIncidentNote(incidentId: string, text: string): Promise<IncidentChangeOut> {
+    return this.request<IncidentChangeOut>("POST", `${incidentPath(incidentId)}/notes`, { body: { text } });
+  }
+
+  completeStep(incidentId: string, stepId: string, request: CompleteStepRequest): Promise<IncidentChangeOut> {
+    const body: Record<string, unknown> = { checked: request.checked, note: request.note };
+    if (request.choice !== null) body.choice = request.choice;
+    return this.request<IncidentChangeOut>("POST", `${stepPath(incidentId, stepId)}/complete`, { body });
+  }
+
+  skipStep(incidentId: string, stepId: string, justification: string): Promise<IncidentChangeOut> {
+    return this.request<IncidentChangeOut>("POST", `${stepPath(incidentId, stepId)}/skip`, { body: { justification } });
+  }
+
+  /** False-alarm rates per key of `by`, the highest first (supervisors). */
+  falseAlarmRates(by: RateGrouping): Promise<FalseAlarmRatesOut> {
+    return this.request<FalseAlarmRatesOut>("GET", "/api/supervision/false-alarm-rates", { query: { by } });
+  }
+
+  /** The supervisors' notifications (procedure steps skipped), newest first. */
+  notifications(limit = 100): Promise<TimelineEntryOut[]> {
+    return this.request<TimelineEntryOut[]>("GET", "/api/supervision/notifications", { query: { limit } });
+  }
+
+  /** Alarm rates per desk and per site, or null when this server has no such route (404). */
+  async alarmRates(): Promise<AlarmRatesOut | null> {
+    try {
+      const rates = await this.request<AlarmRatesOut | null>("GET", "/api/supervision/alarm-rates");
+      return rates !== null && Array.isArray(rates.desks) && Array.isArray(rates.sites) ? rates : null;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
   private async request<T>(
     method: string,
     path: string,
@@ -173,10 +266,23 @@ export class ApiClient {
   }
 }
 
+function incidentPath(incidentId: string): string {
+  return `/api/incidents/${encodeURIComponent(incidentId)}`;
+}
+
+function stepPath(incidentId: string, stepId: string): string {
+  return `${incidentPath(incidentId)}/procedure/steps/${encodeURIComponent(stepId)}`;
+}
+
+/** The path with its query; a list value repeats its parameter (`state=new&state=on_hold`). */
 function withQuery(path: string, query: Query | undefined): string {
   if (query === undefined) return path;
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (typeof value === "object") for (const item of value) params.append(name, item);
+    else params.set(name, String(value));
+  }
   const text = params.toString();
   return text.length === 0 ? path : `${path}?${text}`;
 }

@@ -4,8 +4,9 @@
  */
 
 import { type AlarmAction, canActOnAlarms, canReadAudit, countAlarmsBySite, isHidden } from "./alarms";
-import { ApiError, type ApiClient } from "./api";
+import { ApiError, type ApiClient, describeFailure } from "./api";
 import { BrowserSocket } from "./browser-socket";
+import { ACTIVE_INCIDENT_STATES, canSupervise, knownDesks } from "./incidents";
 import { label, onLanguageChange, t } from "./i18n";
 import { LiveClient, liveUrl } from "./live";
 import { FlatMapView } from "./map/flat-map";
@@ -13,18 +14,26 @@ import type { MapView, Selection } from "./map/view";
 import { webglAvailable } from "./map/view";
 import { Registry } from "./registry";
 import type { Session } from "./session";
+import { Poller } from "./poller";
 import { LiveStore, type StoreUpdate } from "./store";
 import type { AlarmOut, ConsoleConfig, Language } from "./types";
 import { AlarmList } from "./ui/alarm-list";
 import { AuditPanel } from "./ui/audit";
 import { DetailsPanel } from "./ui/details";
 import { h, text, translateTree } from "./ui/dom";
+import { IncidentDrawer } from "./ui/incident-detail";
+import { IncidentList } from "./ui/incident-list";
 import { askShelve } from "./ui/shelve-dialog";
+import { SUPERVISION_POLL_MS, SupervisionPanel } from "./ui/supervision";
 import { Toaster } from "./ui/toast";
 import { TopBar } from "./ui/topbar";
 
 const COUNTS_MS = 500;
 const STATUS_TICK_MS = 1000;
+/** The live stream carries no incidents: the list is polled every 5 s while its tab is open, every 30 s (for the
+ * tab's count) otherwise. */
+const INCIDENTS_OPEN_MS = 5000;
+const INCIDENTS_BACKGROUND_MS = 30_000;
 
 export interface AppOptions {
   api: ApiClient;
@@ -36,7 +45,14 @@ export interface AppOptions {
   sessionEnded: () => void;
 }
 
-type Tab = "alarms" | "audit";
+type Tab = "alarms" | "incidents" | "audit" | "supervision";
+
+const TAB_KEYS = {
+  alarms: "tab.alarms",
+  incidents: "tab.incidents",
+  audit: "tab.audit",
+  supervision: "tab.supervision",
+} as const;
 
 export class ConsoleApp {
   private readonly root: HTMLElement;
@@ -52,6 +68,13 @@ export class ConsoleApp {
   private alarmList: AlarmList | null = null;
   private details: DetailsPanel | null = null;
   private audit: AuditPanel | null = null;
+  private incidentList: IncidentList | null = null;
+  private incidentDrawer: IncidentDrawer | null = null;
+  private incidentPoller: Poller | null = null;
+  private supervision: SupervisionPanel | null = null;
+  private supervisionPoller: Poller | null = null;
+  /** Desks named by the alarm-rate figures, offered when assigning an incident to a desk. */
+  private readonly rateDesks = new Set<string>();
   private countsTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
 
@@ -91,6 +114,10 @@ export class ConsoleApp {
     this.map?.destroy();
     this.alarmList?.dispose();
     this.details?.dispose();
+    this.incidentList?.dispose();
+    this.incidentDrawer?.dispose();
+    this.incidentPoller?.stop();
+    this.supervisionPoller?.stop();
     this.topBar?.dispose();
     if (this.countsTimer !== null) clearTimeout(this.countsTimer);
     for (const cleanup of this.cleanups) cleanup();
@@ -112,27 +139,66 @@ export class ConsoleApp {
     this.alarmList = new AlarmList({ registry, store: this.store, canAct, now, act, select: (id) => select({ kind: "alarm", id }, true) });
     this.details = new DetailsPanel({ api, registry, store: this.store, canAct, now, act, select, close: () => select(null, false) });
 
-    const tabs: Tab[] = canReadAudit(session.role) ? ["alarms", "audit"] : ["alarms"];
+    const incidentList = new IncidentList({
+      registry,
+      username: session.username,
+      now,
+      open: (incidentId) => this.openIncident(incidentId),
+    });
+    this.incidentList = incidentList;
+    this.incidentDrawer = new IncidentDrawer({
+      api,
+      registry,
+      role: session.role,
+      username: session.username,
+      toaster: this.toaster,
+      now,
+      selectAlarm: (alarm) => this.selectIncidentAlarm(alarm),
+      incidents: () => incidentList.all,
+      desks: () => knownDesks(incidentList.all, this.rateDesks),
+      changed: () => void this.incidentPoller?.now(),
+      closed: () => incidentList.select(null),
+    });
+    this.incidentPoller = new Poller(() => this.loadIncidents(), INCIDENTS_BACKGROUND_MS);
+
+    const supervisor = canSupervise(session.role);
+    const tabs: Tab[] = ["alarms", "incidents"];
+    if (canReadAudit(session.role)) tabs.push("audit");
+    if (supervisor) tabs.push("supervision");
     const tabButtons = tabs.map((tab) =>
       h(
         "button",
         { type: "button", role: "tab", class: "tab", "data-tab": tab, "aria-selected": String(tab === "alarms") },
-        text("span", tab === "alarms" ? "tab.alarms" : "tab.audit"),
+        text("span", TAB_KEYS[tab]),
         tab === "alarms" ? h("span", { class: "tab-count", id: "alarm-total" }, "0") : null,
+        tab === "incidents" ? h("span", { class: "tab-count", id: "incident-total", "data-i18n-title": "incidents.activeCount", title: t("incidents.activeCount") }, "0") : null,
       ),
     );
     const panels = new Map<Tab, HTMLElement>();
-    panels.set("alarms", h("div", { class: "tab-panel", role: "tabpanel", "data-panel": "alarms" }, this.alarmList.element));
+    const addPanel = (tab: Tab, content: HTMLElement) => {
+      const panel = h("div", { class: "tab-panel", role: "tabpanel", "data-panel": tab }, content);
+      panel.hidden = tab !== "alarms";
+      panels.set(tab, panel);
+    };
+    addPanel("alarms", this.alarmList.element);
+    addPanel("incidents", incidentList.element);
     if (tabs.includes("audit")) {
       this.audit = new AuditPanel(api);
-      const panel = h("div", { class: "tab-panel", role: "tabpanel", "data-panel": "audit" }, this.audit.element);
-      panel.hidden = true;
-      panels.set("audit", panel);
+      addPanel("audit", this.audit.element);
+    }
+    if (supervisor) {
+      const panel = new SupervisionPanel({ api, registry, openIncident: (incidentId) => this.openIncident(incidentId) });
+      this.supervision = panel;
+      this.supervisionPoller = new Poller(() => this.loadSupervision(panel), SUPERVISION_POLL_MS);
+      addPanel("supervision", panel.element);
     }
     const openTab = (tab: Tab) => {
       for (const button of tabButtons) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
       for (const [name, panel] of panels) panel.hidden = name !== tab;
       if (tab === "audit") void this.audit?.load();
+      this.incidentPoller?.start(tab === "incidents" ? INCIDENTS_OPEN_MS : INCIDENTS_BACKGROUND_MS);
+      if (tab === "supervision") this.supervisionPoller?.start();
+      else this.supervisionPoller?.stop();
     };
     for (const button of tabButtons) button.addEventListener("click", () => openTab(button.dataset.tab as Tab));
 
@@ -145,7 +211,7 @@ export class ConsoleApp {
         h(
           "div",
           { class: "workspace" },
-          h("div", { class: "map-wrap" }, mapElement, this.details.element),
+          h("div", { class: "map-wrap" }, mapElement, this.details.element, this.incidentDrawer.element),
           h(
             "aside",
             { class: "side-panel" },
@@ -174,6 +240,7 @@ export class ConsoleApp {
       },
     });
     this.live.start();
+    this.incidentPoller.start();
     const tick = setInterval(() => this.topBar?.setLastFrame(this.live?.lastFrameTime ?? 0, Date.now()), STATUS_TICK_MS);
     this.cleanups.push(() => clearInterval(tick));
     this.scheduleCounts();
@@ -262,6 +329,47 @@ export class ConsoleApp {
     this.alarmList?.select(selection?.kind === "alarm" ? selection.id : null);
   }
 
+  /** Open an incident in the drawer, and mark its row in the list. */
+  private openIncident(incidentId: string): void {
+    this.incidentDrawer?.open(incidentId);
+    this.incidentList?.select(incidentId);
+  }
+
+  /** An incident's alarm clicked: the alarm itself when still open, else where it was (zone, device, site). */
+  private selectIncidentAlarm(alarm: AlarmOut): void {
+    const registry = this.registry;
+    if (this.store.alarms.has(alarm.id) || registry === null) {
+      this.select({ kind: "alarm", id: alarm.id }, true);
+      return;
+    }
+    const { zone_id: zoneId, source, site_id: siteId } = alarm.key;
+    if (zoneId !== null && registry.zones.has(zoneId)) this.select({ kind: "zone", id: zoneId }, true);
+    else if (registry.devices.has(source)) this.select({ kind: "device", id: source }, true);
+    else if (siteId !== null && registry.sites.has(siteId)) this.select({ kind: "site", id: siteId }, true);
+    else this.select({ kind: "alarm", id: alarm.id }, true);
+  }
+
+  private async loadIncidents(): Promise<void> {
+    const list = this.incidentList;
+    if (list === null || this.disposed) return;
+    try {
+      const page = await this.options.api.incidents();
+      if (this.disposed) return;
+      list.setIncidents(page.items, page.total);
+      const active = page.items.filter((incident) => ACTIVE_INCIDENT_STATES.includes(incident.state)).length;
+      const total = this.root.querySelector("#incident-total");
+      if (total !== null) total.textContent = page.total > page.items.length ? `${active}+` : String(active);
+    } catch (error) {
+      if (this.disposed || (error instanceof ApiError && error.status === 401)) return;
+      list.setError(describeFailure(error));
+    }
+  }
+
+  private async loadSupervision(panel: SupervisionPanel): Promise<void> {
+    await panel.load();
+    for (const desk of panel.desks) this.rateDesks.add(desk);
+  }
+
   private async act(alarm: AlarmOut, action: AlarmAction): Promise<void> {
     if (this.inFlight.has(alarm.id)) return;
     const { api } = this.options;
@@ -294,6 +402,9 @@ export class ConsoleApp {
     this.alarmList?.applyLanguage();
     this.details?.applyLanguage();
     this.audit?.applyLanguage();
+    this.incidentList?.applyLanguage();
+    this.incidentDrawer?.applyLanguage();
+    this.supervision?.applyLanguage();
     this.map?.applyLanguage();
   }
 }

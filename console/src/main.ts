@@ -21,6 +21,7 @@ import "./styles/base.css";
 import "./styles/layout.css";
 import "./styles/alarms.css";
 import "./styles/map.css";
+import "./styles/incidents.css";
 
 /** setTimeout's largest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;

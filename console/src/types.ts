@@ -208,3 +208,187 @@ export interface HeartbeatFrame {
 }
 
 export type ServerFrame = WelcomeFrame | SnapshotFrame | ChangesFrame | HeartbeatFrame;
+
+/* Incidents and supervision (beffroi/api/schemas_incidents.py). */
+
+export type IncidentState = "new" | "in_progress" | "on_hold" | "resolved" | "closed";
+
+export type Disposition = "true" | "false" | "duplicate";
+
+export interface IncidentOut {
+  id: string;
+  tenant_id: string;
+  type: string;
+  title: string;
+  priority: number;
+  state: IncidentState;
+  rule: string;
+  opened_at: number;
+  updated_at: number;
+  first_alarm_at: number;
+  last_alarm_at: number;
+  site_id: string | null;
+  zone_id: string | null;
+  assignee: string | null;
+  desk: string | null;
+  disposition: Disposition | null;
+  duplicate_of: string | null;
+  escalation_level: number;
+  escalated_at: number | null;
+  resolved_at: number | null;
+  closed_at: number | null;
+  procedure: string | null;
+  alarm_ids: string[];
+}
+
+export interface IncidentAlarmOut {
+  incident_id: string;
+  joined_at: number;
+  alarm: AlarmOut;
+}
+
+export type TimelineKind =
+  | "opened"
+  | "alarm_joined"
+  | "alarm_changed"
+  | "reclassified"
+  | "related"
+  | "assigned"
+  | "state_changed"
+  | "disposition_set"
+  | "note"
+  | "procedure_attached"
+  | "step_completed"
+  | "step_skipped"
+  | "supervisor_notified"
+  | "escalated";
+
+export interface TimelineEntryOut {
+  id: string;
+  tenant_id: string;
+  incident_id: string;
+  ts: number;
+  actor: string;
+  kind: TimelineKind;
+  text: string;
+  data: Record<string, AttributeValue>;
+}
+
+export type EvidenceKind = "alarm" | "event" | "link";
+
+export interface EvidenceOut {
+  id: string;
+  tenant_id: string;
+  incident_id: string;
+  kind: EvidenceKind;
+  ref: string;
+  ts: number;
+  added_by: string;
+  note: string;
+}
+
+export interface StepChoiceOut {
+  id: string;
+  label: string;
+  /** The step it leads to; "end" ends the procedure; "" the following step. */
+  next: string;
+}
+
+export type StepStatus = "pending" | "done" | "skipped";
+
+export interface StepOut {
+  id: string;
+  text: string;
+  required: boolean;
+  checklist: string[];
+  choices: StepChoiceOut[];
+  next: string;
+  status: StepStatus;
+  /** On the path the choices made so far lead along. */
+  applicable: boolean;
+  /** The first pending applicable step. */
+  current: boolean;
+  choice: string | null;
+  checked: number[];
+  actor: string | null;
+  ts: number | null;
+  justification: string;
+  note: string;
+}
+
+export interface ProcedureOut {
+  procedure: string;
+  title: string;
+  attached_at: number;
+  complete: boolean;
+  steps: StepOut[];
+}
+
+export interface IncidentDetailOut {
+  incident: IncidentOut;
+  alarms: IncidentAlarmOut[];
+  timeline: TimelineEntryOut[];
+  evidence: EvidenceOut[];
+  procedure: ProcedureOut | null;
+}
+
+export type IncidentChangeKind =
+  | "opened"
+  | "alarm_joined"
+  | "alarm_updated"
+  | "reclassified"
+  | "assigned"
+  | "transitioned"
+  | "disposition_set"
+  | "note_added"
+  | "step_completed"
+  | "step_skipped"
+  | "escalated";
+
+/** The answer to an action on an incident (its procedure, when there, is the raw run, not the view). */
+export interface IncidentChangeOut {
+  change: IncidentChangeKind;
+  incident: IncidentOut;
+  actor: string;
+  timeline: TimelineEntryOut[];
+}
+
+export type RateGrouping = "alarm_type" | "source" | "rule" | "incident_type";
+
+export interface DispositionCountsOut {
+  key: string;
+  true: number;
+  false: number;
+  duplicate: number;
+  undisposed: number;
+  total: number;
+  false_alarm_rate: number | null;
+}
+
+export interface FalseAlarmRatesOut {
+  by: RateGrouping;
+  since: number | null;
+  site_id: string | null;
+  rows: DispositionCountsOut[];
+}
+
+export interface DeskAlarmRateOut {
+  desk: string;
+  alarms_in_window: number;
+  peak: number;
+  flooding: boolean;
+  floods: number;
+}
+
+export interface SiteAlarmRateOut {
+  site_id: string;
+  alarms_in_window: number;
+  peak: number;
+}
+
+/** GET /api/supervision/alarm-rates: alarms raised in the sliding window, per operator desk and per site. */
+export interface AlarmRatesOut {
+  window_s: number;
+  desks: DeskAlarmRateOut[];
+  sites: SiteAlarmRateOut[];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiClient, ApiError, DEFAULT_CONFIG, describeErrorBody } from "../src/api";
+import { ApiClient, ApiError, DEFAULT_CONFIG, describeErrorBody, describeFailure } from "../src/api";
 import { loadSession, saveSession } from "../src/session";
 import { chartGeometry } from "../src/ui/chart";
 import { shelveSeconds } from "../src/ui/shelve-dialog";
@@ -65,6 +65,63 @@ describe("the REST client", () => {
     expect(await new ApiClient(() => {}, fetcher).config()).toEqual(DEFAULT_CONFIG);
     const partial = fakeFetch(() => ({ status: 200, body: { default_language: "en", heartbeat_s: 2 } }));
     expect(await new ApiClient(() => {}, partial.fetcher).config()).toEqual({ ...DEFAULT_CONFIG, default_language: "en", heartbeat_s: 2 });
+  });
+
+  it("asks for incidents with repeated states and sends each action's body to its route", async () => {
+    const { fetcher, calls } = fakeFetch(() => ({ status: 200, body: { items: [], total: 0, limit: 500, offset: 0 } }));
+    const api = new ApiClient(() => {}, fetcher);
+    await api.incidents(["new", "on_hold"]);
+    await api.incidents();
+    await api.transitionIncident("i/1", "resolved");
+    await api.assignIncident("i1", "alice", null);
+    await api.setDisposition("i1", "duplicate", "i0");
+    await api.setDisposition("i1", "false");
+    await api.addIncidentNote("i1", "patrol on site");
+    await api.completeStep("i1", "verify", { choice: "confirmed", checked: [0, 1], note: "" });
+    await api.completeStep("i1", "debrief", { choice: null, checked: [], note: "ok" });
+    await api.skipStep("i1", "meet", "no steward free");
+    await api.falseAlarmRates("rule");
+    expect(calls.map((call) => `${call.init?.method} ${call.url}`)).toEqual([
+      "GET /api/incidents?state=new&state=on_hold&limit=500",
+      "GET /api/incidents?limit=500",
+      "POST /api/incidents/i%2F1/transition",
+      "POST /api/incidents/i1/assign",
+      "POST /api/incidents/i1/disposition",
+      "POST /api/incidents/i1/disposition",
+      "POST /api/incidents/i1/notes",
+      "POST /api/incidents/i1/procedure/steps/verify/complete",
+      "POST /api/incidents/i1/procedure/steps/debrief/complete",
+      "POST /api/incidents/i1/procedure/steps/meet/skip",
+      "GET /api/supervision/false-alarm-rates?by=rule",
+    ]);
+    expect(calls.slice(2, 10).map((call) => JSON.parse(String(call.init!.body)))).toEqual([
+      { to: "resolved", reason: "" },
+      { assignee: "alice" },
+      { disposition: "duplicate", duplicate_of: "i0" },
+      { disposition: "false" },
+      { text: "patrol on site" },
+      { choice: "confirmed", checked: [0, 1], note: "" },
+      { checked: [], note: "ok" },
+      { justification: "no steward free" },
+    ]);
+  });
+
+  it("reads the alarm rates, or null where the server has no such route", async () => {
+    const rates = { window_s: 600, desks: [{ desk: "main", alarms_in_window: 2, peak: 3, flooding: false, floods: 0 }], sites: [] };
+    const present = fakeFetch(() => ({ status: 200, body: rates }));
+    expect(await new ApiClient(() => {}, present.fetcher).alarmRates()).toEqual(rates);
+    const absent = fakeFetch(() => ({ status: 404, body: { detail: "Not Found" } }));
+    expect(await new ApiClient(() => {}, absent.fetcher).alarmRates()).toBeNull();
+    const broken = fakeFetch(() => ({ status: 500, body: { reason: "internal", detail: "boom" } }));
+    await expect(new ApiClient(() => {}, broken.fetcher).alarmRates()).rejects.toMatchObject({ status: 500 });
+  });
+
+  it("describes a refused action with the server's detail and reason", () => {
+    expect(describeFailure(new ApiError(409, "invalid_transition", "cannot close without a disposition"))).toBe(
+      "cannot close without a disposition (invalid_transition)",
+    );
+    expect(describeFailure(new ApiError(403, "forbidden", ""))).toBe("forbidden");
+    expect(describeFailure(new Error("offline"))).toBe("offline");
   });
 
   it("reads both error body shapes", () => {

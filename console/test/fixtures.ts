@@ -1,6 +1,6 @@
 /** Builders for the API shapes the tests use. */
 
-import type { AlarmOut, DeviceOut, SiteOut, ZoneOut } from "../src/types";
+import type { AlarmOut, DeviceOut, IncidentOut, SiteOut, StepOut, TimelineEntryOut, ZoneOut } from "../src/types";
 
 export function alarm(overrides: Partial<AlarmOut> & { id: string }): AlarmOut {
   return {
@@ -52,5 +52,66 @@ export function device(id: string, siteId: string, zoneId: string | null, positi
     metrics: ["temperature_c"],
     zone_id: zoneId,
     model: "",
+  };
+}
+
+export function incident(overrides: Partial<IncidentOut> & { id: string }): IncidentOut {
+  return {
+    tenant_id: "t",
+    type: "fire",
+    title: "Fire",
+    priority: 2,
+    state: "new",
+    rule: "default",
+    opened_at: 1000,
+    updated_at: 1000,
+    first_alarm_at: 1000,
+    last_alarm_at: 1000,
+    site_id: "site-a",
+    zone_id: null,
+    assignee: null,
+    desk: "main",
+    disposition: null,
+    duplicate_of: null,
+    escalation_level: 0,
+    escalated_at: null,
+    resolved_at: null,
+    closed_at: null,
+    procedure: "fire",
+    alarm_ids: ["a1"],
+    ...overrides,
+  };
+}
+
+export function step(overrides: Partial<StepOut> & { id: string }): StepOut {
+  return {
+    text: `Do ${overrides.id}`,
+    required: true,
+    checklist: [],
+    choices: [],
+    next: "",
+    status: "pending",
+    applicable: true,
+    current: false,
+    choice: null,
+    checked: [],
+    actor: null,
+    ts: null,
+    justification: "",
+    note: "",
+    ...overrides,
+  };
+}
+
+export function timelineEntry(overrides: Partial<TimelineEntryOut> & { id: string }): TimelineEntryOut {
+  return {
+    tenant_id: "t",
+    incident_id: "i1",
+    ts: 1000,
+    actor: "engine",
+    kind: "note",
+    text: "",
+    data: {},
+    ...overrides,
   };
 }

@@ -43,6 +43,37 @@ describe("dictionaries", () => {
     for (const state of states) expect(keys.has(`alarmState.${state}`), state).toBe(true);
     for (const health of ["ok", "silent", "low_battery", "in_alarm"]) expect(keys.has(`health.${health}`), health).toBe(true);
   });
+
+  it("translate every incident state, timeline kind, disposition, step status and default incident type", () => {
+    const keys = new Set(Object.keys(en));
+    const groups: Record<string, string[]> = {
+      incidentState: ["new", "in_progress", "on_hold", "resolved", "closed"],
+      timelineKind: [
+        "opened",
+        "alarm_joined",
+        "alarm_changed",
+        "reclassified",
+        "related",
+        "assigned",
+        "state_changed",
+        "disposition_set",
+        "note",
+        "procedure_attached",
+        "step_completed",
+        "step_skipped",
+        "supervisor_notified",
+        "escalated",
+      ],
+      disposition: ["true", "false", "duplicate"],
+      stepStatus: ["pending", "done", "skipped"],
+      incidentType: ["generic", "fire", "break_in", "overcrowding", "device_fault"],
+      evidenceKind: ["alarm", "event", "link"],
+      rateGrouping: ["alarm_type", "source", "rule", "incident_type"],
+    };
+    for (const [group, values] of Object.entries(groups)) {
+      for (const value of values) expect(keys.has(`${group}.${value}`), `${group}.${value}`).toBe(true);
+    }
+  });
 });
 
 describe("translation", () => {

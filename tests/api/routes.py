@@ -152,8 +152,11 @@ INCIDENT_ROUTES = [
         Role.OPERATOR,
         json={"justification": "the stewards are already there"},
     ),
+    Route("GET", "/api/incidents/{incident_id}/cap", f"{INCIDENT}/cap", Role.VIEWER),
+    Route("POST", "/api/incidents/{incident_id}/cap", f"{INCIDENT}/cap", Role.SUPERVISOR),
     Route("GET", "/api/supervision/false-alarm-rates", "/api/supervision/false-alarm-rates", Role.SUPERVISOR),
     Route("GET", "/api/supervision/notifications", "/api/supervision/notifications", Role.SUPERVISOR),
+    Route("GET", "/api/supervision/alarm-rates", "/api/supervision/alarm-rates", Role.SUPERVISOR),
 ]
 """The incident and supervision routes (`tests/api/incident_world.py` holds the incidents they name). They join
 ROUTES once the operator API mounts their routers and the test world holds those incidents."""

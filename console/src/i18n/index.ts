@@ -24,7 +24,15 @@ export type LabelGroup =
   | "health"
   | "level"
   | "metric"
-  | "priority";
+  | "priority"
+  | "incidentState"
+  | "incidentType"
+  | "timelineKind"
+  | "disposition"
+  | "stepStatus"
+  | "evidenceKind"
+  | "rateGrouping"
+  | "rateLevel";
 
 export function isLanguage(value: unknown): value is Language {
   return value === "fr" || value === "en";
