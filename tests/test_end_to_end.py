@@ -120,6 +120,23 @@ class Workers:
             except subprocess.TimeoutExpired:
                 proc.kill()
 
+    def wait_started(self, name: str, timeout: float = 60.0) -> None:
+        """Wait until the latest `name` process logged that it started (`beffroi.app: <name> started`).
+
+        For the gateway this means its MQTT connection is up and its subscription sent: until its first connection
+        the broker holds no session for it, and the device messages published before are dropped (nobody
+        subscribed). A fixed pause is not enough: three workers starting at once on a loaded machine can take
+        several seconds each."""
+        log = self._logs / f"{name}-{self.starts[name]}.log"
+        proc = self.procs[name]
+
+        def started() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"worker {name} exited with {proc.returncode}:\n{self.logs()}")
+            return f"beffroi.app: {name} started" in log.read_text(errors="replace")
+
+        _wait_until(started, timeout, f"worker {name} to start")
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self._logs.glob("*.log"))
@@ -136,14 +153,6 @@ def _wait_until(predicate: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "OPEN BUG (2026-11-25): with BOTH the gateway and the engine SIGKILLed mid-stream, 3-5 % of the readings are "
-        "not stored (no dead letter, no error logged); each kill alone passes. Bisected to the engine/incident "
-        "commits 9f9e0e2..db5e8e5 (d492448 passes). See the issue note; remove this mark once fixed."
-    ),
-)
 def test_sim_to_postgres_through_mqtt_and_nats_with_restarts(database: str, broker_port: int, tmp_path: Path) -> None:
     require_service("nats")
     run = uuid.uuid4().hex[:8]
@@ -185,6 +194,8 @@ absence_check_s = 0.5
     workers = Workers(config_path, tmp_path)
     for name in ("recorder", "engine", "gateway"):
         workers.start(name)
+    for name in ("recorder", "engine", "gateway"):
+        workers.wait_started(name)  # readings published before the gateway's first subscription would be lost
     ground_truth = tmp_path / "truth.jsonl"
     simulator = Simulator(
         scenario,
@@ -209,7 +220,6 @@ absence_check_s = 0.5
 
     async def drive() -> None:
         nonlocal published_readings
-        await asyncio.sleep(3.0)  # the workers connect and subscribe
         publisher = MqttPublisher("127.0.0.1", broker_port, client_id=f"{prefix}-sim", qos=1)
         await publisher.start()
 
