@@ -10,14 +10,13 @@ from beffroi.domain.incidents import Disposition, IncidentState, TimelineKind
 from beffroi.domain.messages import IncidentAction, IncidentChange, IncidentCommand
 from beffroi.domain.records import AuditEntry
 from beffroi.engine.correlation import Correlator
-from beffroi.engine.correlation_rules import load_rules
 from beffroi.engine.escalation import EscalationLevel, EscalationPolicy
 from beffroi.engine.incident_book import IncidentBook
 from beffroi.engine.procedures import load_procedures
 from beffroi.errors import NotFound
 from beffroi.store.incidents import DispositionCounts, RateGrouping
 from beffroi.store.store import Store
-from tests.engine.incident_builders import T0, TENANT, acknowledged, alarm, counter, raised
+from tests.engine.incident_builders import FIXTURE_RULES, T0, TENANT, acknowledged, alarm, counter, raised
 
 S = IncidentState
 
@@ -25,7 +24,7 @@ S = IncidentState
 def book(prefix: str = "id") -> IncidentBook:
     new_id = counter(prefix)
     policy = EscalationPolicy(chain=(EscalationLevel("operators"),))
-    return IncidentBook(Correlator(load_rules(), new_id), load_procedures(), policy, new_id)
+    return IncidentBook(Correlator(FIXTURE_RULES, new_id), load_procedures(), policy, new_id)
 
 
 def act(incidents: IncidentBook, incident_id: str, action: IncidentAction, **fields: object) -> IncidentChange:

@@ -111,14 +111,14 @@ async def test_an_incident_reaches_the_endpoints_signed_with_its_cap_alert(
         f"{TENANT}:incident:{incident.id}:r0",
     )
     assert [(m.revision, m.msg_type) for m in store.cap_messages(TENANT, incident.id)] == [(0, "Alert")]
-    assert app.health()["webhooks"]["delivered"] == 2
+    await wait_until(lambda: app.health()["webhooks"]["delivered"] == 2, 10.0, lambda: str(app.health()["webhooks"]))
 
     await act(incidents, incident.id, IncidentAction.ADD_NOTE, text="the fire panel confirms it")
-    await wait_until(lambda: len(receiver.bodies("/ok")) == 2, 5.0, str)
+    await wait_until(lambda: len(receiver.bodies("/ok")) == 2, 10.0, str)
     note = json.loads(receiver.bodies("/ok")[1])
     assert note["kind"] == "incident.note_added" and "cap" not in note  # nothing new for the authorities
     await act(incidents, incident.id, IncidentAction.TRANSITION, target_state=IncidentState.IN_PROGRESS)
-    await wait_until(lambda: len(receiver.bodies("/throttle")) == 3, 5.0, str)
+    await wait_until(lambda: len(receiver.bodies("/throttle")) == 3, 10.0, str)
     update = read_cap(receiver.bodies("/throttle")[2])
     assert update.msg_type is MsgType.UPDATE and [r.identifier for r in update.references] == [alert.identifier]
     assert json.loads(receiver.bodies("/ok")[2])["cap"].encode() == receiver.bodies("/throttle")[2]
