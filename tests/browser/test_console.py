@@ -183,3 +183,34 @@ def test_the_console_page_is_served_with_a_strict_content_security_policy(server
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert '<script type="module"' in response.text
+
+
+def test_a_supervisor_works_the_fire_incident_and_a_skipped_step_reaches_the_supervision_tab(
+    server: RunningServer, page: Page
+) -> None:
+    token = api_token(server, "chef")
+    deadline = time.monotonic() + 90.0
+    while not fire_alarm_ids(server, token):
+        assert time.monotonic() < deadline, "no fire alarm, so no fire incident"
+        time.sleep(0.5)
+    log_in(page, server, "chef")
+    page.click("[data-tab=incidents]")
+    row = page.locator("[data-incident-id]").first
+    expect(row).to_be_visible(timeout=20_000)
+    row.click()
+    drawer = page.locator("#incident-detail")
+    expect(drawer).to_be_visible(timeout=10_000)
+    incident_id = drawer.get_attribute("data-incident-id")
+    assert incident_id, "the drawer does not say which incident it shows"
+    skip = drawer.locator("button[data-step-action=skip]").first
+    expect(skip).to_be_visible(timeout=10_000)
+    skip.click()
+    page.fill("#skip-justification", "the stewards are already on the spot")
+    page.click("#skip-confirm")
+    expect(drawer.locator("[data-step-id][data-status=skipped]").first).to_be_visible(timeout=10_000)
+    screenshot(page, "tiny-incident")
+
+    page.click("[data-tab=supervision]")
+    expect(page.locator("[data-notification-id]").first).to_be_visible(timeout=20_000)
+    expect(page.locator("[data-notification-id]").first).to_contain_text("the stewards are already on the spot")
+    screenshot(page, "tiny-supervision")
