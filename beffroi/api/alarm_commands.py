@@ -1,141 +1,24 @@
-"""Alarm actions of an API process that does not run the engine: sent over the bus, answered over the bus.
-
-`BusAlarmCommands.execute` publishes the AlarmCommand on `beffroi.commands.alarms.<tenant>` (message id: the
-command id) and waits for the engine's AlarmCommandOutcome on `beffroi.commands.outcomes.<tenant>`. Each API
-process reads the outcomes through a consumer of its own (named per process, starting at new messages, deleted
-by the server once the process is gone) and hands each to the request waiting for it.
-"""
+"""Alarm actions of an API process that does not run the engine: the AlarmCommand goes out on
+`beffroi.commands.alarms.<tenant>`, the engine's AlarmCommandOutcome comes back on
+`beffroi.commands.outcomes.<tenant>` (the mechanism: `beffroi.api.bus_commands`)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import uuid
-from dataclasses import dataclass
-
-import msgspec
-
-from beffroi.api.errors import EngineTimeout, EngineUnavailable
-from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
+from beffroi.api.bus_commands import BusCommandClient
 from beffroi.domain import messages
 from beffroi.domain.messages import AlarmChange, AlarmCommand, AlarmCommandOutcome
-from beffroi.domain.observations import AttributeValue
-from beffroi.errors import BusError, InvalidTransition, NotFound, RejectedInput
-
-log = logging.getLogger("beffroi.api.alarm_commands")
-
-DEFAULT_TIMEOUT_S = 10.0
-CONSUMER_INACTIVE_AFTER_S = 300.0
-"""The outcome consumer of a process that is gone is deleted by the server after this long."""
 
 
-@dataclass(frozen=True)
-class _Waiting:
-    """A command sent and not answered yet: its tenant (an outcome must match it) and the request's future."""
-
-    tenant_id: str
-    future: asyncio.Future[AlarmCommandOutcome]
-
-
-class BusAlarmCommands:
-    """An AlarmCommandSink that reaches the engine through the bus (`beffroi worker api` + `beffroi worker engine`).
-
-    `execute` returns the change, or raises what the engine raised (NotFound, InvalidTransition, RejectedInput),
-    EngineTimeout when no outcome came within `timeout_s`, or EngineUnavailable when the bus refused the command,
-    the engine failed to apply it, or this object is not started. Call `start()` before serving, `stop()` after
-    (it has a worker's `name`, `start`, `stop` and `health`, so the composition root can run it as one).
-    """
+class BusAlarmCommands(BusCommandClient[AlarmCommand, AlarmChange]):
+    """An AlarmCommandSink that reaches the engine through the bus (`beffroi worker api` + `beffroi worker engine`)."""
 
     name = "alarm-commands"
+    outcome_type = AlarmCommandOutcome
+    outcomes_filter = messages.ALL_ALARM_COMMAND_OUTCOMES
+    owner = "the alarm engine"
+    owner_worker = "engine"
+    consumer_prefix = "api-outcomes"
 
-    def __init__(self, bus: Bus, *, timeout_s: float = DEFAULT_TIMEOUT_S, consumer_name: str | None = None) -> None:
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be > 0 (got {timeout_s!r})")
-        self._bus = bus
-        self._timeout_s = timeout_s
-        self.consumer_name = consumer_name or f"api-outcomes-{uuid.uuid4().hex}"
-        self._waiting: dict[str, _Waiting] = {}
-        self._subscription: Subscription | None = None
-        self.answered = 0
-        self.timed_out = 0
-
-    async def start(self) -> None:
-        """Subscribe to the outcomes; from here on every outcome the engine publishes reaches this process."""
-        if self._subscription is not None:
-            return
-        options = ConsumerOptions(deliver_new_only=True, inactive_after_s=CONSUMER_INACTIVE_AFTER_S)
-        self._subscription = await self._bus.subscribe(
-            messages.ALL_ALARM_COMMAND_OUTCOMES, self.consumer_name, self._on_outcome, options
-        )
-
-    async def stop(self) -> None:
-        """Stop reading outcomes; requests still waiting fail with EngineUnavailable."""
-        subscription, self._subscription = self._subscription, None
-        if subscription is not None:
-            await subscription.stop()
-        waiting, self._waiting = self._waiting, {}
-        for item in waiting.values():
-            if not item.future.done():
-                item.future.set_exception(EngineUnavailable("the API is stopping: the command's outcome is unknown"))
-
-    @property
-    def waiting(self) -> int:
-        """Commands sent whose outcome has not arrived yet."""
-        return len(self._waiting)
-
-    def health(self) -> dict[str, AttributeValue]:
-        """Commands waiting for their outcome, and the counts of those answered and timed out so far."""
-        return {"waiting": self.waiting, "answered": self.answered, "timed_out": self.timed_out}
-
-    async def execute(self, command: AlarmCommand) -> AlarmChange:
-        """Send the command to the engine and return the change it made (or raise what it refused with)."""
-        if self._subscription is None:
-            raise EngineUnavailable("alarm commands over the bus are not started in this API process")
-        if command.command_id in self._waiting:
-            raise ValueError(f"command {command.command_id!r} is already waiting for its outcome")
-        future: asyncio.Future[AlarmCommandOutcome] = asyncio.get_running_loop().create_future()
-        self._waiting[command.command_id] = _Waiting(command.tenant_id, future)
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                await self._bus.publish(
-                    messages.alarm_commands_subject(command.tenant_id),
-                    messages.encode(command),
-                    msg_id=command.command_id,
-                )
-                outcome = await future
-        except TimeoutError:
-            self.timed_out += 1
-            raise EngineTimeout(
-                f"the alarm engine did not answer within {self._timeout_s:g} s (is `beffroi worker engine` "
-                "running?); the action may still be applied when it catches up"
-            ) from None
-        except BusError as error:
-            raise EngineUnavailable(f"the bus did not take the command: {error}") from error
-        finally:
-            self._waiting.pop(command.command_id, None)
-        self.answered += 1
-        return _change_or_raise(outcome)
-
-    async def _on_outcome(self, message: BusMessage) -> None:
-        try:
-            outcome = messages.decode(message.data, AlarmCommandOutcome)
-        except msgspec.DecodeError as error:
-            log.warning("undecodable alarm command outcome on %s skipped: %s", message.subject, error)
-            return
-        waiting = self._waiting.get(outcome.command_id)
-        if waiting is None or waiting.future.done():
-            return  # another API process's command, or one that timed out here
-        if waiting.tenant_id != outcome.tenant_id:
-            log.warning("outcome of command %s names another tenant; ignored", outcome.command_id)
-            return
-        waiting.future.set_result(outcome)
-
-
-def _change_or_raise(outcome: AlarmCommandOutcome) -> AlarmChange:
-    """The change of an applied command; the engine's own error for a refused one."""
-    error = outcome.error()
-    if error is None and outcome.change is not None:
-        return outcome.change
-    if isinstance(error, NotFound | InvalidTransition | RejectedInput):
-        raise error
-    raise EngineUnavailable(f"the alarm engine could not apply the command: {error}")
+    def command_subject(self, tenant_id: str) -> str:
+        """The subject the tenant's commands are published on."""
+        return messages.alarm_commands_subject(tenant_id)
