@@ -21,6 +21,7 @@ from beffroi.errors import ConfigError
 from beffroi.validation import describe_errors
 from beffroi.video.camera import CameraConfig, LineConfig, ZoneConfig
 from beffroi.video.detections import Box, Detection
+from beffroi.video.frames import Image
 from beffroi.video.ground import GroundPlane
 from beffroi.video.tracks import Track
 
@@ -108,13 +109,15 @@ class CameraView:
 @dataclass(frozen=True, slots=True)
 class FrameContext:
     """What an analytic sees of one analysed frame: its time, the live tracks (tentative ones included: check
-    `state`), the detections of this frame (with static objects), how much of the frame moved, and the view."""
+    `state`), the detections of this frame (with static objects), how much of the frame moved, the view, and the
+    image itself (for plug-ins that run their own model on it; read-only)."""
 
     ts: float
     tracks: list[Track]
     detections: list[Detection]
     motion_fraction: float
     view: CameraView
+    image: Image
 
 
 @dataclass(frozen=True, slots=True)
