@@ -201,18 +201,30 @@ def open_incident(
     )
 
 
-def join(incident: Incident, alarm: Alarm) -> Incident:
-    """The incident with the alarm added: its priority becomes the alarm's when that is more urgent."""
+def join(incident: Incident, alarm: Alarm, ts: float | None = None) -> Incident:
+    """The incident with the alarm added: its priority becomes the alarm's when that is more urgent. `ts` is when
+    the alarm fired for this incident: its raising (the default), or a later re-triggering."""
     if not incident.is_active:
         raise InvalidTransition(ENTITY, incident.state.value, "add an alarm to")
     if alarm.id in incident.alarm_ids:
         return incident
+    fired_at = alarm.raised_at if ts is None else ts
     return msgspec.structs.replace(
         incident,
         alarm_ids=(*incident.alarm_ids, alarm.id),
         priority=Priority(min(incident.priority, alarm.priority)),
-        first_alarm_at=min(incident.first_alarm_at, alarm.raised_at),
-        last_alarm_at=max(incident.last_alarm_at, alarm.raised_at),
+        first_alarm_at=min(incident.first_alarm_at, fired_at),
+        last_alarm_at=max(incident.last_alarm_at, fired_at),
+        updated_at=_later(incident, alarm.updated_at),
+    )
+
+
+def refire(incident: Incident, alarm: Alarm) -> Incident:
+    """An alarm of the active incident fired again (re-triggered after returning to normal): the incident's last
+    alarm time moves to it, so the default window keeps counting from the newest activity."""
+    return msgspec.structs.replace(
+        incident,
+        last_alarm_at=max(incident.last_alarm_at, alarm.last_triggered_at),
         updated_at=_later(incident, alarm.updated_at),
     )
 

@@ -9,8 +9,12 @@ The first change seen of an alarm (whatever its kind: changes may arrive out of 
    opens one with them.
 2. Otherwise the default rule: the alarm joins the active incident of its zone (its site when it has no zone)
    whose alarms were raised within the default window of it; the latest active first. With none, it opens one.
-An alarm joins at most one incident. Later changes of an alarm of an incident update its snapshot (the newest
-`updated_at` wins) and write a timeline entry; they never correlate it again.
+An occurrence of an alarm joins at most one incident. Later changes of an alarm of an incident update its snapshot
+(the newest `updated_at` wins) and write a timeline entry; they never correlate it again, except a new occurrence:
+an alarm that returned to normal and fired again (its trigger count went up). In its incident, still active, the
+re-triggering is a timeline entry and moves the incident's last alarm time; when that incident is resolved or
+closed, the new occurrence is correlated afresh at its `last_triggered_at` (opening an incident or joining another
+active one), as if it were a new alarm.
 """
 
 from __future__ import annotations
@@ -108,14 +112,17 @@ class OpenIncidents:
         self.apply(IncidentChange(IncidentChangeKind.OPENED, incident, alarms=tuple(alarms), procedure=run))
 
     def apply(self, change: IncidentChange) -> None:
-        """Record a change; a closed incident is let go (with its alarms and run)."""
+        """Record a change; a closed incident is let go (with its alarms and run). An alarm belongs to the newest
+        incident it joined (a re-occurrence joins a new one)."""
         incident = change.incident
         key = (incident.tenant_id, incident.id)
         if incident.state is IncidentState.CLOSED:
             self._incidents.pop(key, None)
             self._runs.pop(key, None)
             for alarm_id in self._alarms.pop(key, {}):
-                self._member_of.pop((incident.tenant_id, alarm_id), None)
+                member_key = (incident.tenant_id, alarm_id)
+                if self._member_of.get(member_key) == incident.id:
+                    del self._member_of[member_key]
             return
         self._incidents[key] = incident
         held = self._alarms.setdefault(key, {})
@@ -128,14 +135,12 @@ class OpenIncidents:
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
-    """A recently raised alarm kept for matching rules: its latest snapshot and its device's position."""
+    """A recently fired alarm kept for matching rules: its latest snapshot, its device's position, and when it
+    fired (raised, or re-triggered for a new occurrence)."""
 
     alarm: Alarm
     position: Position | None
-
-    @property
-    def ts(self) -> float:
-        return self.alarm.raised_at
+    ts: float
 
 
 class Correlator:
@@ -172,20 +177,32 @@ class Correlator:
             self._see(alarm)
         self._forget_old()
 
-    def on_alarm_change(self, change: AlarmChange, incidents: OpenIncidents) -> list[IncidentChange]:
+    def on_alarm_change(
+        self, change: AlarmChange, incidents: OpenIncidents, *, reoccurred: bool = False
+    ) -> list[IncidentChange]:
         """The incident changes one alarm change causes: [] when it changes nothing (a redelivery, an older
-        snapshot, an alarm no rule takes)."""
+        snapshot, an alarm no rule takes). `reoccurred`: the caller knows the change is a new occurrence of an alarm
+        whose incident is closed (and no longer held here)."""
         alarm = change.alarm
         tenant_id = alarm.key.tenant_id
         held = incidents.snapshot(tenant_id, alarm.id)
         if held is not None:
+            holder = incidents.get(tenant_id, held.incident_id)
+            if _fired_again(change, held.alarm) and holder is not None and not holder.is_active:
+                return self._correlate(alarm, alarm.last_triggered_at, incidents)
             return self._update_snapshot(change, held, incidents)
         seen = self._recent.get((tenant_id, alarm.id))
+        if reoccurred or (seen is not None and _fired_again(change, seen.alarm)):
+            return self._correlate(alarm, alarm.last_triggered_at, incidents)
         if seen is not None:  # correlated already (into no incident, or one since closed): keep its newest state
             if alarm.updated_at >= seen.alarm.updated_at:
-                self._see(alarm)
+                self._see(alarm, seen.ts)
             return []
-        anchor = self._see(alarm)
+        return self._correlate(alarm, alarm.raised_at, incidents)
+
+    def _correlate(self, alarm: Alarm, ts: float, incidents: OpenIncidents) -> list[IncidentChange]:
+        """Correlate one occurrence of the alarm, fired at `ts`."""
+        anchor = self._see(alarm, ts)
         try:
             for rule in self._ordered:
                 if alarm.key.type in rule.types:
@@ -205,11 +222,12 @@ class Correlator:
 
     # ----- memory of recent alarms -----
 
-    def _see(self, alarm: Alarm) -> _Seen:
+    def _see(self, alarm: Alarm, ts: float | None = None) -> _Seen:
         key = alarm.key
-        seen = _Seen(alarm, self._positions.get((key.tenant_id, key.source)))
+        fired_at = alarm.raised_at if ts is None else ts
+        seen = _Seen(alarm, self._positions.get((key.tenant_id, key.source)), fired_at)
         self._recent[(key.tenant_id, alarm.id)] = seen
-        self._newest = max(self._newest, alarm.raised_at)
+        self._newest = max(self._newest, fired_at)
         return seen
 
     def _forget_old(self) -> None:
@@ -258,20 +276,19 @@ class Correlator:
     ) -> IncidentChange:
         tenant_id = anchor.alarm.key.tenant_id
         holders: dict[str, Incident] = {}
-        free: list[Alarm] = []
+        free: list[_Seen] = []
         for seen in matched:
             holder_id = incidents.incident_of(tenant_id, seen.alarm.id)
-            if holder_id is None:
-                free.append(seen.alarm)
-                continue
-            holder = incidents.get(tenant_id, holder_id)
+            holder = None if holder_id is None else incidents.get(tenant_id, holder_id)
             if holder is not None and holder.is_active:
                 holders[holder.id] = holder
+            elif holder_id is None or seen is anchor or _after_resolution(seen, holder):
+                free.append(seen)
         ordered = sorted(holders.values(), key=lambda incident: (incident.opened_at, incident.id))
         target = next((i for i in ordered if i.rule == rule.name), ordered[0] if ordered else None)
         ts = max(seen.ts for seen in matched)
         if target is None:
-            zones = {alarm.key.zone_id for alarm in free}
+            zones = {seen.alarm.key.zone_id for seen in free}
             opened = lifecycle.open_incident(
                 self._new_id(),
                 tenant_id,
@@ -279,7 +296,7 @@ class Correlator:
                 title=rule.display_title,
                 priority=Priority(rule.priority),
                 rule=rule.name,
-                ts=min(alarm.raised_at for alarm in free),
+                ts=min(seen.ts for seen in free),
                 site_id=anchor.alarm.key.site_id,
                 zone_id=zones.pop() if len(zones) == 1 else None,
             )
@@ -328,7 +345,7 @@ class Correlator:
     # ----- the default rule -----
 
     def _apply_default(self, anchor: _Seen, incidents: OpenIncidents) -> IncidentChange:
-        alarm = anchor.alarm
+        alarm, fired_at = anchor.alarm, anchor.ts
         key = alarm.key
         default = self._rules.default
         by_zone = default.place is PlaceScope.ZONE and key.zone_id is not None
@@ -345,11 +362,12 @@ class Correlator:
             incident
             for incident in incidents.active(key.tenant_id)
             if same_place(incident)
-            and incident.first_alarm_at - window <= alarm.raised_at <= incident.last_alarm_at + window
+            and incident.first_alarm_at - window <= fired_at <= incident.last_alarm_at + window
+            and alarm.id not in incident.alarm_ids
         ]
         if candidates:
             target = min(candidates, key=lambda i: (-i.last_alarm_at, i.opened_at, i.id))
-            return self._joined(IncidentChangeKind.ALARM_JOINED, target, [alarm], anchor, [])
+            return self._joined(IncidentChangeKind.ALARM_JOINED, target, [anchor], anchor, [])
         incident_type = default.type_for(key.type)
         opened = lifecycle.open_incident(
             self._new_id(),
@@ -358,13 +376,13 @@ class Correlator:
             title=default.title_for(incident_type, alarm.message),
             priority=alarm.priority,
             rule=DEFAULT_RULE_NAME,
-            ts=alarm.raised_at,
+            ts=fired_at,
             site_id=key.site_id,
             zone_id=key.zone_id if default.place is PlaceScope.ZONE else None,
         )
         text = f"Opened by the default rule: {opened.title}"
         entry = self._entry(opened, opened.opened_at, TimelineKind.OPENED, text, {"rule": DEFAULT_RULE_NAME})
-        return self._joined(IncidentChangeKind.OPENED, opened, [alarm], anchor, [entry])
+        return self._joined(IncidentChangeKind.OPENED, opened, [anchor], anchor, [entry])
 
     # ----- building changes -----
 
@@ -372,16 +390,17 @@ class Correlator:
         self,
         kind: IncidentChangeKind,
         incident: Incident,
-        alarms: list[Alarm],
+        alarms: list[_Seen],
         anchor: _Seen,
         entries: list[TimelineEntry],
     ) -> IncidentChange:
-        """The change adding `alarms` (in raising order) to `incident`, with a timeline entry and evidence each."""
+        """The change adding `alarms` (in firing order) to `incident`, with a timeline entry and evidence each."""
         joined_at = anchor.alarm.updated_at
         items: list[IncidentAlarm] = []
         evidence: list[Evidence] = []
-        for alarm in sorted(alarms, key=lambda a: (a.raised_at, a.id)):
-            incident = lifecycle.join(incident, alarm)
+        for seen in sorted(alarms, key=lambda s: (s.ts, s.alarm.id)):
+            alarm = seen.alarm
+            incident = lifecycle.join(incident, alarm, seen.ts)
             items.append(IncidentAlarm(incident.id, joined_at, alarm))
             key = alarm.key
             data: dict[str, AttributeValue] = {
@@ -391,7 +410,10 @@ class Correlator:
                 "priority": int(alarm.priority),
             }
             text = f"Alarm {key.type} from {key.source} joined"
-            entries.append(self._entry(incident, alarm.raised_at, TimelineKind.ALARM_JOINED, text, data))
+            if seen.ts > alarm.raised_at:
+                data["occurrence"] = alarm.trigger_count
+                text = f"Alarm {key.type} from {key.source} fired again (occurrence {alarm.trigger_count}) and joined"
+            entries.append(self._entry(incident, seen.ts, TimelineKind.ALARM_JOINED, text, data))
             evidence.append(
                 Evidence(
                     id=self._new_id(),
@@ -399,7 +421,7 @@ class Correlator:
                     incident_id=incident.id,
                     kind=EvidenceKind.ALARM,
                     ref=alarm.id,
-                    ts=alarm.raised_at,
+                    ts=seen.ts,
                     added_by=ENGINE_ACTOR,
                     note=alarm.message,
                 )
@@ -412,14 +434,28 @@ class Correlator:
         alarm = change.alarm
         if alarm.updated_at < held.alarm.updated_at or alarm == held.alarm:
             return []
-        if (alarm.key.tenant_id, alarm.id) in self._recent:
-            self._see(alarm)
+        seen = self._recent.get((alarm.key.tenant_id, alarm.id))
+        fired_again = _fired_again(change, held.alarm)
+        if fired_again:
+            self._see(alarm, alarm.last_triggered_at)
+        elif seen is not None:
+            self._see(alarm, seen.ts)
         incident = incidents.get(alarm.key.tenant_id, held.incident_id)
         if incident is None:
             return []
         incident = lifecycle.touch(incident, alarm.updated_at)
         entries: tuple[TimelineEntry, ...] = ()
-        if change.change not in UNTIMELINED_CHANGES:
+        if fired_again and incident.is_active:
+            incident = lifecycle.refire(incident, alarm)
+            key = alarm.key
+            refired: dict[str, AttributeValue] = {
+                "alarm_id": alarm.id,
+                "change": change.change.value,
+                "occurrence": alarm.trigger_count,
+            }
+            text = f"Alarm {key.type} from {key.source} fired again (occurrence {alarm.trigger_count})"
+            entries = (self._entry(incident, alarm.last_triggered_at, TimelineKind.ALARM_CHANGED, text, refired),)
+        elif change.change not in UNTIMELINED_CHANGES:
             key = alarm.key
             data: dict[str, AttributeValue] = {
                 "alarm_id": alarm.id,
@@ -441,6 +477,16 @@ class Correlator:
         actor: str = ENGINE_ACTOR,
     ) -> TimelineEntry:
         return TimelineEntry(self._new_id(), incident.tenant_id, incident.id, ts, actor, kind, text, data)
+
+
+def _fired_again(change: AlarmChange, before: Alarm) -> bool:
+    """True when the change is a new occurrence of the alarm: it returned to normal and fired again since `before`."""
+    return change.change is AlarmChangeKind.RETRIGGERED and change.alarm.trigger_count > before.trigger_count
+
+
+def _after_resolution(seen: _Seen, holder: Incident | None) -> bool:
+    """True when the alarm fired (as `seen`) after its incident was resolved: that occurrence is free to join."""
+    return holder is not None and holder.resolved_at is not None and seen.ts > holder.resolved_at
 
 
 def _satisfies(rule: CorrelationRule, types: list[str]) -> bool:

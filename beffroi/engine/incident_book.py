@@ -90,10 +90,11 @@ class IncidentBook:
 
     # ----- alarms and time -----
 
-    def on_alarm_change(self, change: AlarmChange) -> list[IncidentChange]:
-        """Correlate one alarm change: the incident changes it causes (opened incidents get their procedure)."""
+    def on_alarm_change(self, change: AlarmChange, *, reoccurred: bool = False) -> list[IncidentChange]:
+        """Correlate one alarm change: the incident changes it causes (opened incidents get their procedure).
+        `reoccurred`: the change is a new occurrence of an alarm whose incident is closed (see the correlator)."""
         results: list[IncidentChange] = []
-        for incident_change in self._correlator.on_alarm_change(change, self.open):
+        for incident_change in self._correlator.on_alarm_change(change, self.open, reoccurred=reoccurred):
             completed = self._with_procedure(incident_change)
             self.open.apply(completed)
             results.append(completed)

@@ -94,14 +94,14 @@ def save_changes(connection: sa.Connection, changes: Sequence[IncidentChange]) -
 
 
 def _save_alarms(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert alarm rows, or update the snapshot of those already in the same incident (never move one)."""
+    """Insert alarm rows, or update the snapshot of those already in the same incident."""
     if not rows:
         return
     insert = dialect_insert(connection, incident_alarms)
+    table = incident_alarms.c
     statement = insert.on_conflict_do_update(
-        index_elements=[incident_alarms.c.tenant_id, incident_alarms.c.alarm_id],
+        index_elements=[table.tenant_id, table.incident_id, table.alarm_id],
         set_={"snapshot": insert.excluded.snapshot},
-        where=incident_alarms.c.incident_id == insert.excluded.incident_id,
     )
     connection.execute(statement, rows)
 
@@ -189,9 +189,14 @@ def query_incidents(
 
 
 def incident_of_alarm(connection: sa.Connection, tenant_id: str, alarm_id: str) -> str | None:
-    """The id of the incident holding the alarm, or None."""
+    """The id of the newest incident the alarm joined, or None."""
     table = incident_alarms.c
-    statement = sa.select(table.incident_id).where(table.tenant_id == tenant_id, table.alarm_id == alarm_id)
+    statement = (
+        sa.select(table.incident_id)
+        .where(table.tenant_id == tenant_id, table.alarm_id == alarm_id)
+        .order_by(table.joined_at.desc(), table.incident_id.desc())
+        .limit(1)
+    )
     found: str | None = connection.execute(statement).scalar_one_or_none()
     return found
 

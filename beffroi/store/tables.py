@@ -271,10 +271,12 @@ incident_alarms = sa.Table(
     _text("alarm_type"),
     _text("source"),
     sa.Column("snapshot", sa.JSON(), nullable=False),
-    # The key is the alarm alone: an alarm joins at most one incident.
-    sa.PrimaryKeyConstraint("tenant_id", "alarm_id"),
+    # One row per incident an alarm joined: an occurrence joins one incident, a later occurrence (the alarm fired
+    # again after its incident was resolved) may join another.
+    sa.PrimaryKeyConstraint("tenant_id", "incident_id", "alarm_id"),
     sa.ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]),
     sa.Index(None, "tenant_id", "incident_id"),
+    sa.Index(None, "tenant_id", "alarm_id", "joined_at"),
 )
 
 incident_timeline = sa.Table(

@@ -7,7 +7,8 @@ It owns incident state, as the engine owns alarm state: it reloads the incidents
 as direct calls (`execute`, the API's IncidentCommandSink in the same process) or as IncidentCommand messages on
 `beffroi.commands.incidents.<tenant>`, whose outcomes go to `beffroi.commands.incident_outcomes.<tenant>`.
 An alarm change is correlated once: an alarm this worker no longer remembers is looked up in the store first, so
-a redelivered change of an alarm whose incident is closed opens nothing.
+a redelivered change of an alarm whose incident is closed opens nothing; the alarm firing again after that
+incident was resolved (a new occurrence) is correlated afresh.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from typing import Literal
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
+from beffroi.domain.incidents import Incident
 from beffroi.domain.messages import (
     AlarmChange,
+    AlarmChangeKind,
     IncidentChange,
     IncidentCommand,
     IncidentCommandOutcome,
@@ -198,12 +201,16 @@ class IncidentWorker:
         alarm = change.alarm
         self._data_now = max(self._data_now, alarm.updated_at)
         tenant_id = alarm.key.tenant_id
+        reoccurred = False
         if not self.book.knows_alarm(tenant_id, alarm.id):
             holder = await asyncio.to_thread(self._store.incident_of_alarm, tenant_id, alarm.id)
             if holder is not None and not self.book.holds(tenant_id, holder):
-                self.alarms_in_closed_incidents += 1
-                return
-        changes = self.book.on_alarm_change(change)
+                closed = await asyncio.to_thread(self._store.get_incident, tenant_id, holder)
+                reoccurred = _fired_after(change, closed)
+                if not reoccurred:
+                    self.alarms_in_closed_incidents += 1
+                    return
+        changes = self.book.on_alarm_change(change, reoccurred=reoccurred)
         if changes or self.has_unsaved_changes:
             await self._commit(changes)
 
@@ -316,3 +323,9 @@ class IncidentWorker:
             "alarms_in_closed_incidents": self.alarms_in_closed_incidents,
             "unsaved_changes": len(self._unsaved),
         }
+
+
+def _fired_after(change: AlarmChange, closed: Incident) -> bool:
+    """True when the change is the alarm firing again after its (closed) incident was resolved: a new occurrence."""
+    resolved_at = closed.resolved_at if closed.resolved_at is not None else closed.updated_at
+    return change.change is AlarmChangeKind.RETRIGGERED and change.alarm.last_triggered_at > resolved_at

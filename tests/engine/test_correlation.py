@@ -8,8 +8,8 @@ import itertools
 import pytest
 
 from beffroi.domain import incidents as lifecycle
-from beffroi.domain.alarms import AlarmState, Priority
-from beffroi.domain.incidents import Evidence, IncidentState, TimelineKind
+from beffroi.domain.alarms import Alarm, AlarmState, Priority, retrigger, return_to_normal
+from beffroi.domain.incidents import Disposition, Evidence, IncidentState, TimelineKind
 from beffroi.domain.messages import AlarmChange, AlarmChangeKind, IncidentChange, IncidentChangeKind
 from beffroi.domain.observations import Position
 from beffroi.engine.correlation import distance_m
@@ -218,3 +218,83 @@ def test_evidence_is_the_alarm_as_it_joined() -> None:
     [evidence] = change.evidence
     assert isinstance(evidence, Evidence)
     assert (evidence.kind.value, evidence.ref, evidence.ts, evidence.added_by) == ("alarm", "door", T0, "engine")
+
+
+# ----- an alarm that fires again -----
+
+
+def _resolve(harness: Harness, incident_id: str, ts: float) -> None:
+    incident = harness.incidents.get(TENANT, incident_id)
+    assert incident is not None
+    resolved = lifecycle.transition(incident, IncidentState.RESOLVED, ts)
+    harness.incidents.apply(IncidentChange(IncidentChangeKind.TRANSITIONED, resolved, "op-1"))
+
+
+def _fired_again(item: Alarm, normal_at: float, again_at: float) -> AlarmChange:
+    """The alarm returning to normal at `normal_at`, then firing again at `again_at` (a new occurrence)."""
+    return AlarmChange(AlarmChangeKind.RETRIGGERED, retrigger(return_to_normal(item, normal_at), again_at))
+
+
+def test_an_alarm_firing_again_in_its_active_incident_is_on_the_timeline_and_moves_its_last_alarm_time() -> None:
+    smoke = alarm("smoke", "intrusion", T0, zone="kitchen")
+    harness = Harness()
+    harness.feed([raised(smoke)])
+    [change] = harness.feed([_fired_again(smoke, T0 + 60, T0 + 3_600)])
+    assert change.change is IncidentChangeKind.ALARM_UPDATED
+    [entry] = change.timeline
+    assert (entry.kind, entry.ts) == (TimelineKind.ALARM_CHANGED, T0 + 3_600)
+    assert entry.data["occurrence"] == 2
+    [incident] = harness.open()
+    assert (incident.first_alarm_at, incident.last_alarm_at) == (T0, T0 + 3_600)
+    # a redelivery of the same occurrence changes nothing
+    assert harness.feed([_fired_again(smoke, T0 + 60, T0 + 3_600)]) == []
+
+
+def test_an_alarm_firing_again_after_its_incident_was_resolved_opens_a_new_incident() -> None:
+    smoke = alarm("smoke", "intrusion", T0, zone="kitchen")
+    harness = Harness()
+    [opened] = harness.feed([raised(smoke)])
+    first = opened.incident
+    _resolve(harness, first.id, T0 + 600)
+    again = _fired_again(smoke, T0 + 300, T0 + 7_200)
+    [change] = harness.feed([again])
+    assert change.change is IncidentChangeKind.OPENED
+    second = change.incident
+    assert second.id != first.id
+    assert (second.opened_at, second.first_alarm_at, second.alarm_ids) == (T0 + 7_200, T0 + 7_200, ("smoke",))
+    joined = [e for e in change.timeline if e.kind is TimelineKind.ALARM_JOINED]
+    assert [(e.ts, e.data["occurrence"]) for e in joined] == [(T0 + 7_200, 2)]
+    assert harness.incidents.incident_of(TENANT, "smoke") == second.id
+    # the resolved incident keeps its own snapshot of the first occurrence
+    old = harness.incidents.alarms(TENANT, first.id)
+    assert [item.alarm.trigger_count for item in old] == [1]
+    # later changes of the alarm go to the new incident
+    [ack] = harness.feed([acknowledged(again.alarm, T0 + 7_300)])
+    assert (ack.change, ack.incident.id) == (IncidentChangeKind.ALARM_UPDATED, second.id)
+    # closing the first incident does not forget the alarm's membership of the second
+    resolved = harness.incidents.get(TENANT, first.id)
+    assert resolved is not None
+    disposed = lifecycle.set_disposition(resolved, T0 + 7_400, Disposition.TRUE)
+    closed = lifecycle.transition(disposed, IncidentState.CLOSED, T0 + 7_400)
+    harness.incidents.apply(IncidentChange(IncidentChangeKind.TRANSITIONED, closed, "sup-1"))
+    assert harness.incidents.incident_of(TENANT, "smoke") == second.id
+
+
+def test_a_new_occurrence_joins_the_active_incident_of_its_zone() -> None:
+    smoke = alarm("smoke", "intrusion", T0, zone="kitchen")
+    heat = alarm("heat", "intrusion", T0 + 7_000, zone="kitchen", source="heat-1")
+    harness = Harness()
+    [opened] = harness.feed([raised(smoke)])
+    _resolve(harness, opened.incident.id, T0 + 600)
+    [heat_opened] = harness.feed([raised(heat)])
+    [change] = harness.feed([_fired_again(smoke, T0 + 300, T0 + 7_100)])
+    assert (change.change, change.incident.id) == (IncidentChangeKind.ALARM_JOINED, heat_opened.incident.id)
+    assert change.incident.alarm_ids == ("heat", "smoke")
+
+
+def test_an_occurrence_of_an_alarm_whose_incident_was_closed_is_correlated_when_the_caller_says_so() -> None:
+    smoke = alarm("smoke", "intrusion", T0, zone="kitchen")
+    harness = Harness()
+    again = _fired_again(smoke, T0 + 60, T0 + 90_000)  # a day later: the correlator remembers nothing of it
+    [change] = harness.correlator.on_alarm_change(again, harness.incidents, reoccurred=True)
+    assert (change.change, change.incident.opened_at) == (IncidentChangeKind.OPENED, T0 + 90_000)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from beffroi.domain.alarms import retrigger, return_to_normal
 from beffroi.domain.incidents import Disposition, IncidentState, TimelineKind
-from beffroi.domain.messages import IncidentAction, IncidentChange, IncidentCommand
+from beffroi.domain.messages import AlarmChange, AlarmChangeKind, IncidentAction, IncidentChange, IncidentCommand
 from beffroi.domain.records import AuditEntry
 from beffroi.engine.correlation import Correlator
 from beffroi.engine.escalation import EscalationLevel, EscalationPolicy
@@ -76,7 +77,7 @@ def test_an_incident_reads_back_as_it_was_written(store: Store) -> None:
     assert store.query_audit(TENANT, target_id=incident.id) == audit
 
 
-def test_saving_twice_writes_once_and_an_alarm_never_moves(store: Store) -> None:
+def test_saving_twice_writes_once_and_a_later_occurrence_joins_another_incident(store: Store) -> None:
     incidents = book()
     changes = break_in(incidents)
     store.save_incident_changes(changes)
@@ -84,13 +85,17 @@ def test_saving_twice_writes_once_and_an_alarm_never_moves(store: Store) -> None
     [incident] = incidents.open.all()
     record = store.get_incident_record(TENANT, incident.id)
     assert len(record.timeline) == len({e.id for c in changes for e in c.timeline})
-    # another book that correlated the same door alarm into an incident of its own (a bug, or a second worker)
-    rival = book("rival")
-    rival_changes = rival.on_alarm_change(raised(alarm("door", "door_forced", T0)))
-    store.save_incident_changes(rival_changes)
-    assert store.incident_of_alarm(TENANT, "door") == incident.id
-    [rival_incident] = rival.open.all()
-    assert store.get_incident_record(TENANT, rival_incident.id).alarms == ()
+    # the door fires again two hours later, after its incident was closed: a new incident holds that occurrence
+    door = alarm("door", "door_forced", T0)
+    again = AlarmChange(AlarmChangeKind.RETRIGGERED, retrigger(return_to_normal(door, T0 + 60), T0 + 7_200))
+    later = book("later")
+    store.save_incident_changes(later.on_alarm_change(again, reoccurred=True))
+    [second] = later.open.all()
+    assert store.incident_of_alarm(TENANT, "door") == second.id
+    [item] = store.get_incident_record(TENANT, second.id).alarms
+    assert (item.alarm.id, item.alarm.trigger_count) == ("door", 2)
+    first_doors = [a for a in store.get_incident_record(TENANT, incident.id).alarms if a.alarm.id == "door"]
+    assert [a.alarm.trigger_count for a in first_doors] == [1]
 
 
 def test_open_records_are_what_a_restarted_worker_needs(store: Store) -> None:

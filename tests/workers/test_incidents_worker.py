@@ -15,10 +15,11 @@ import pytest
 from beffroi.api.incident_commands import BusIncidentCommands
 from beffroi.bus.base import Bus, BusMessage, create_bus
 from beffroi.domain import messages
-from beffroi.domain.alarms import Alarm
+from beffroi.domain.alarms import Alarm, retrigger, return_to_normal
 from beffroi.domain.incidents import Disposition, IncidentState, TimelineKind
 from beffroi.domain.messages import (
     AlarmChange,
+    AlarmChangeKind,
     IncidentAction,
     IncidentChange,
     IncidentChangeKind,
@@ -285,6 +286,17 @@ async def test_a_restarted_worker_reloads_its_incidents_and_ignores_alarms_of_cl
         assert second.health()["alarms_in_closed_incidents"] == 1
         assert store.get_incident(TENANT, reloaded.id).alarm_ids == ("smoke-1", "smoke-2")
         assert store.query_incidents(TENANT, states=list(IncidentState))[1] == 2
+        # the noise alarm of the closed incident returns to normal and fires again much later: a new incident
+        noise = tiny_alarm("noise-1", "noise", T0, "tiny-plant-room-ac-01")
+        again = AlarmChange(AlarmChangeKind.RETRIGGERED, retrigger(return_to_normal(noise, T0 + 60), T0 + 5_000))
+        published = len(feed.changes)
+        await publish(bus, again, "m-5")
+        await feed.wait_for(published + 1)
+        [opened] = feed.changes[published:]
+        assert (opened.change, opened.incident.alarm_ids) == (IncidentChangeKind.OPENED, ("noise-1",))
+        assert opened.incident.opened_at == T0 + 5_000
+        assert store.incident_of_alarm(TENANT, "noise-1") == opened.incident.id
+        assert second.health()["alarms_in_closed_incidents"] == 1
     finally:
         await second.stop()
 
