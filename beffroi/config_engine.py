@@ -169,11 +169,11 @@ DEFAULT_THRESHOLD_RULES = [
 DEFAULT_EVENT_RULES = [
     EventRuleConfig(event_type="door_forced", priority=2, message="Door forced"),
     EventRuleConfig(event_type="door_held_open", priority=3, message="Door held open"),
-    EventRuleConfig(event_type="access_denied", priority=4, message="Access denied"),
     EventRuleConfig(event_type="drone_detected", priority=2, message="Drone detected"),
     EventRuleConfig(event_type="fire_panel_alarm", priority=1, alarm_type="fire_alarm", message="Fire panel alarm"),
 ]
-"""Tamper events are handled by the tamper detector (`engine.tamper`), not by an event rule."""
+"""Tamper events are handled by the tamper detector (`engine.tamper`), not by an event rule. A single refused badge
+is no alarm (a mistyped code, an expired card): repeated refusals at one door are (`access_denied_repeated`)."""
 
 
 def _check_with(build: Callable[[], object]) -> None:
