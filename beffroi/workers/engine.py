@@ -169,6 +169,11 @@ class EngineWorker:
         self._outcomes: dict[str, AlarmCommandOutcome] = {}  # by command id, oldest first
         self.changes_published = 0
 
+    def _action_time(self, requested: float) -> float:
+        """When an operator's action counts: its request time, or with the data clock (replays, accelerated demos)
+        the data's own time, so an alarm's history does not mix the two clocks."""
+        return self.now() if self._config.engine.clock == "data" else requested
+
     def now(self) -> float:
         """The engine's clock: wall time, or the newest reading time seen (replays, accelerated sims)."""
         if self._config.engine.clock == "data":
@@ -296,7 +301,7 @@ class EngineWorker:
     async def execute(self, command: AlarmCommand) -> AlarmChange:
         """Apply an operator's action to an alarm, persist it and audit it; raises NotFound/InvalidTransition."""
         manager = self.alarms
-        tenant, alarm_id, actor, ts = command.tenant_id, command.alarm_id, command.actor, command.ts
+        tenant, alarm_id, actor, ts = command.tenant_id, command.alarm_id, command.actor, self._action_time(command.ts)
         match command.action:
             case AlarmAction.ACKNOWLEDGE:
                 change, entry = manager.acknowledge(tenant, alarm_id, actor, ts)

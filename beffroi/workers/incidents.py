@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import msgspec
+
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
 from beffroi.domain import messages
@@ -236,7 +238,10 @@ class IncidentWorker:
 
     async def execute(self, command: IncidentCommand) -> IncidentChange:
         """Apply an operator's action to an incident, persist and audit it; the change. Raises NotFound (no such
-        incident in the tenant), InvalidTransition or RejectedInput."""
+        incident in the tenant), InvalidTransition or RejectedInput. With the data clock (replays, accelerated
+        demos) the action is stamped with the data's own time, so the timeline does not mix the two clocks."""
+        if self._settings.clock == "data":
+            command = msgspec.structs.replace(command, ts=self.now())
         tenant_id, incident_id = command.tenant_id, command.incident_id
         stored = None
         if not self.book.holds(tenant_id, incident_id):

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from beffroi.bus.base import Bus, BusMessage, create_bus
@@ -204,6 +205,23 @@ async def test_an_acknowledge_command_is_applied_persisted_and_audited(
     audit = store.query_audit(TENANT, target_id=alarm.id)
     assert [(e.actor, e.action, e.target_type) for e in audit] == [("operator-7", "alarm.acknowledged", "alarm")]
     assert audit[0].details["from_state"] == "unacknowledged" and audit[0].details["to_state"] == "acknowledged"
+
+
+async def test_with_the_data_clock_an_operator_action_is_stamped_with_the_data_time(
+    config: BeffroiConfig, bus: Bus, store: Store, feed: AlarmFeed
+) -> None:
+    replay = config.model_copy(update={"engine": config.engine.model_copy(update={"clock": "data"})})
+    worker = EngineWorker(replay, bus, store)
+    await worker.start()
+    try:
+        alarm = await raise_smoke_alarm(bus, feed)  # its readings' time: T0
+        wall = msgspec.structs.replace(command(alarm.id, AlarmAction.ACKNOWLEDGE), ts=T0 + 86_400)
+        change = await worker.execute(wall)
+        assert change.alarm.acknowledged_at == worker.now() == alarm.updated_at
+        [audit] = store.query_audit(TENANT, target_id=alarm.id)
+        assert audit.ts == alarm.updated_at
+    finally:
+        await worker.stop()
 
 
 async def test_a_shelve_without_reason_is_refused_and_the_engine_carries_on(

@@ -4,12 +4,14 @@ skipped steps reach the supervisors, a restart reloads the open incidents, and e
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from beffroi.api.incident_commands import BusIncidentCommands
@@ -363,3 +365,20 @@ def test_settings_read_the_files_or_the_packaged_defaults(tmp_path: Path) -> Non
     assert loaded.procedures == load_procedures() and loaded.escalation == POLICY
     with pytest.raises(ValueError, match="tick_s"):
         IncidentSettings(tick_s=0)
+
+
+async def test_with_the_data_clock_an_operator_action_is_stamped_with_the_data_time(
+    bus: Bus, store: Store, feed: Feed, clock: Clock
+) -> None:
+    replay = IncidentWorker(bus, store, dataclasses.replace(settings(), clock="data"), wall_clock=clock)
+    await replay.start()
+    try:
+        incident_id = (await open_incident(bus, feed)).incident.id  # the alarm's data time is T0
+        note = command(incident_id, IncidentAction.ADD_NOTE, text="patrol on its way")
+        note = msgspec.structs.replace(note, ts=T0 + 86_400)  # the operator's wall clock is a day later
+        change = await replay.execute(note)
+        assert [entry.ts for entry in change.timeline] == [T0]
+        [entry] = [e for e in store.query_audit(TENANT, target_id=incident_id) if e.action == "incident.add_note"]
+        assert entry.ts == T0
+    finally:
+        await replay.stop()
