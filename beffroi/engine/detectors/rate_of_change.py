@@ -11,17 +11,15 @@ than the last one seen, and non-finite values or times, are ignored.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 
-from beffroi.domain.alarms import Alarm, AlarmKey, Priority
-from beffroi.domain.observations import Reading
+from beffroi.domain.alarms import AlarmKey
 from beffroi.domain.registry import Device
 from beffroi.engine.conditions import Condition
-from beffroi.engine.detectors.base import NO_CONDITIONS, Detector
+from beffroi.engine.detectors.base import Detector
+from beffroi.engine.detectors.per_device_rules import CompiledRule, PerDeviceRuleDetector
 from beffroi.engine.detectors.registry import register_detector
-from beffroi.engine.detectors.rule_index import RuleIndex
 from beffroi.engine.detectors.series import SERIES_METRIC, SeriesDetectorSpec, register_series_detector
 from beffroi.engine.detectors.series_params import parse_series_params
 from beffroi.engine.rules import DetectorSettings, RateOfChangeRule
@@ -39,24 +37,18 @@ class _Series:
 
     def __init__(self) -> None:
         self.samples: deque[tuple[float, float]] = deque(maxlen=MAX_SAMPLES)
-        self.active = False
+        self.active: bool | None = False
         self.key: AlarmKey | None = None
 
 
-class _CompiledRule:
+class _CompiledRule(CompiledRule[RateOfChangeRule, _Series]):
     """A rule ready for the hot path: limits in value units per second, and a sign for the direction."""
 
-    __slots__ = ("clear", "limit", "message", "priority", "rule", "series", "type", "window")
-
     def __init__(self, rule: RateOfChangeRule) -> None:
-        self.rule = rule
+        super().__init__(rule)
         self.limit = rule.max_rate / rule.seconds_per_unit
         self.clear = rule.clear_limit / rule.seconds_per_unit
         self.window = rule.window_s
-        self.priority = Priority(rule.priority)
-        self.type = rule.effective_alarm_type
-        self.message = rule.describe()
-        self.series: dict[str, _Series] = {}
 
     def directed(self, rate_per_s: float) -> float:
         """The rate as this rule sees it: rises positive for "rise", falls positive for "fall", both for "both"."""
@@ -68,46 +60,21 @@ class _CompiledRule:
         return abs(rate_per_s)
 
 
-class RateOfChangeDetector(Detector):
-    """Evaluates rate-of-change rules on every reading (see the module docstring)."""
+class RateOfChangeDetector(PerDeviceRuleDetector[RateOfChangeRule, _CompiledRule]):
+    """Evaluates rate-of-change rules on every reading (see the module docstring). An alarm restored active
+    returns to normal on the first slow reading. A condition's value is the signed rate in the rule's unit
+    (negative while falling)."""
 
     def __init__(self, rules: Sequence[RateOfChangeRule], name: str = KIND) -> None:
-        self.name = name
-        self._rules = [_CompiledRule(rule) for rule in rules]
-        self._index = RuleIndex(
-            [(compiled.rule.device_kind, compiled.rule.metric, compiled) for compiled in self._rules]
-        )
-        self._restored: set[str] = set()
-
-    @property
-    def rules(self) -> list[RateOfChangeRule]:
-        """The rules evaluated, in the order given."""
-        return [compiled.rule for compiled in self._rules]
-
-    def reading_metrics(self) -> frozenset[str]:
-        """The metrics of the rules."""
-        return frozenset(compiled.rule.metric for compiled in self._rules)
-
-    def on_reading(self, reading: Reading, device: Device) -> Sequence[Condition]:
-        """Update each matching rule's window with the reading; report the state changes."""
-        rules = self._index.lookup(device.kind, reading.metric)
-        if rules is None:
-            return NO_CONDITIONS
-        ts, value = reading.ts, reading.value
-        if not (math.isfinite(ts) and math.isfinite(value)):
-            return NO_CONDITIONS
-        conditions: list[Condition] | None = None
-        for compiled in rules:
-            changed = self._advance(compiled, device, ts, value)
-            if changed is not None:
-                conditions = conditions or []
-                conditions.append(changed)
-        return conditions or NO_CONDITIONS
+        super().__init__([_CompiledRule(rule) for rule in rules], name)
 
     def _advance(self, compiled: _CompiledRule, device: Device, ts: float, value: float) -> Condition | None:
-        series = compiled.series.get(device.id)
+        series = compiled.states.get(device.id)
         if series is None:
-            series = compiled.series[device.id] = self._new_series(compiled, device)
+            series = compiled.states[device.id] = _Series()
+            restored = self._take_restored(compiled, device)
+            if restored is not None:
+                series.active, series.key = True, restored
         samples = series.samples
         if samples and ts <= samples[-1][0]:
             return None
@@ -120,61 +87,17 @@ class RateOfChangeDetector(Detector):
         first_ts, first_value = samples[0]
         signed = (value - first_value) / (ts - first_ts)
         rate = compiled.directed(signed)
+        unit = compiled.rule.seconds_per_unit
         if series.active:
             if rate < compiled.clear:
                 series.active = False
-                return self._condition(compiled, device, False, ts, signed)
+                return self._condition(compiled, device, False, ts, signed * unit)
         elif rate > compiled.limit:
             series.active = True
-            raised = self._condition(compiled, device, True, ts, signed)
+            raised = self._condition(compiled, device, True, ts, signed * unit)
             series.key = raised.key
             return raised
         return None
-
-    def _new_series(self, compiled: _CompiledRule, device: Device) -> _Series:
-        """A device's first reading for a rule: active already if its alarm was restored active."""
-        series = _Series()
-        if self._restored:
-            key = _key(compiled, device)
-            key_text = key.as_text()
-            if key_text in self._restored:
-                self._restored.discard(key_text)
-                series.active = True
-                series.key = key
-        return series
-
-    def _condition(
-        self, compiled: _CompiledRule, device: Device, active: bool, ts: float, rate_per_s: float
-    ) -> Condition:
-        """The condition, its value the signed rate in the rule's unit (negative while falling)."""
-        return Condition(
-            key=_key(compiled, device),
-            active=active,
-            ts=ts,
-            priority=compiled.priority,
-            message=compiled.message,
-            detector=self.name,
-            rule=compiled.rule.name,
-            value=rate_per_s * compiled.rule.seconds_per_unit,
-        )
-
-    def on_devices(self, devices: Mapping[str, Device]) -> None:
-        """Forget the windows of devices that left the registry (an active one is remembered like a restored
-        alarm, so the device's first slow reading still returns it to normal if it comes back)."""
-        for compiled in self._rules:
-            for device_id in [d for d in compiled.series if d not in devices]:
-                series = compiled.series.pop(device_id)
-                if series.active and series.key is not None:
-                    self._restored.add(series.key.as_text())
-
-    def on_restore(self, alarms: Sequence[Alarm]) -> None:
-        """Open alarms with an active condition of these rules' types return to normal on a slow reading."""
-        types = {compiled.type for compiled in self._rules}
-        self._restored.update(a.key.as_text() for a in alarms if a.condition_active and a.key.type in types)
-
-
-def _key(compiled: _CompiledRule, device: Device) -> AlarmKey:
-    return AlarmKey(device.tenant_id, device.id, compiled.type, device.site_id, device.zone_id)
 
 
 def _create(settings: DetectorSettings) -> Detector:
