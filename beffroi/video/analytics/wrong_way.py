@@ -1,0 +1,333 @@
+"""Wrong-way movement of a person or vehicle (decree n° 2023-828): one `wrong_way` event per confirmed track that
+moves against the allowed direction, either
+
+- through a line: `line` and `forbidden_direction` ("in": crossing from the line's left to its right, "out": the
+  reverse; sides as in `line_crossing`), the track crossing the drawn segment that way; or
+- along a corridor: `zone` and the allowed direction, as a vector in image coordinates (`allowed_direction`,
+  x right, y down) or as a map bearing (`allowed_bearing_deg`, 0 = north, 90 = east; needs the ground plane).
+
+Progress against the allowed direction is the foot's position along the wrong way minus the lowest it has been
+since the run began (the run begins when the track enters the corridor, or when it is first seen for a line):
+a track has gone the wrong way once that progress reaches `min_distance_m` (metres on the ground plane) or
+`min_distance_px` (pixels, a camera without a ground plane) over at least `min_s` seconds. Walking the right way
+keeps the progress at zero; standing still keeps it within the foot's jitter; walking along a line gives none.
+With a ground plane, an image `allowed_direction` is taken at the corridor's centroid and distances are metres.
+
+Settings (`[analytics.wrong_way]`): `line` + `forbidden_direction`, or `zone` + `allowed_direction` |
+`allowed_bearing_deg`; `labels` (default ["person"]), `min_distance_m` (2.0), `min_distance_px` (60), `min_s` (1.0).
+Event details: `mode` ("line" | "corridor"), `direction` ("in" | "out" | "against"), `distance_m` or
+`distance_px`, `duration_s`, `speed_m_s` or `speed_px_s`, `label`, `low_confidence`, `confidence_factor` (the
+confidence is the track's score, × 0.6 for a track from a fallback detector). The event's `zone` is the line's or
+the corridor's name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from pydantic import Field, FiniteFloat, field_validator
+
+from beffroi.config_base import Section
+from beffroi.domain.observations import AttributeValue
+from beffroi.errors import ConfigError
+from beffroi.video.analytics.base import (
+    AnalyticOutput,
+    CameraView,
+    FrameContext,
+    LegalBasis,
+    VideoEvent,
+    register,
+)
+from beffroi.video.analytics.line_crossing import RIGHT, TIME_TOLERANCE_S, DirectedLine, LineSide
+from beffroi.video.detections import PERSON
+from beffroi.video.ground import GroundPlane
+from beffroi.video.tracks import Track, TrackPoint, TrackState
+
+KIND = "wrong_way"
+EVENT_TYPE = "wrong_way"
+LOW_CONFIDENCE_FACTOR = 0.6
+"""A track from a fallback detector (scores that mean little) gets its score multiplied by this."""
+_PROBE_PX = 5.0
+"""The image step used to turn an image direction into a ground direction."""
+
+
+class WrongWaySettings(Section):
+    """A line with its forbidden crossing direction, or a corridor zone with its allowed direction; the distance
+    and time a track must go against it."""
+
+    line: str | None = None
+    """A line of the camera: crossing it the `forbidden_direction` way is wrong."""
+    forbidden_direction: Literal["in", "out"] | None = None
+    zone: str | None = None
+    """A corridor zone of the camera: moving in it against the allowed direction is wrong."""
+    allowed_direction: tuple[FiniteFloat, FiniteFloat] | None = None
+    """The allowed way along the corridor as an image vector (x right, y down), e.g. [1, 0] for rightward."""
+    allowed_bearing_deg: Annotated[float, Field(ge=0.0, lt=360.0, allow_inf_nan=False)] | None = None
+    """The allowed way along the corridor as a map bearing (0 = north, 90 = east); needs the ground plane."""
+    labels: Annotated[tuple[str, ...], Field(min_length=1)] = (PERSON,)
+    min_distance_m: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 2.0
+    """How far against the allowed way a track must go, on a camera with a ground plane."""
+    min_distance_px: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 60.0
+    """How far against the allowed way a track must go, on a camera without a ground plane."""
+    min_s: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 1.0
+    """For how long at least (a jump of the foot in one frame is not a walk)."""
+
+    @field_validator("allowed_direction")
+    @classmethod
+    def _not_zero(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and math.hypot(*value) == 0.0:
+            raise ValueError("the direction vector must not be (0, 0)")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class WrongWayGeometry:
+    """Where the rule applies and which way is wrong: `wrong` is the unit vector of the wrong way, in metres on the
+    ground plane when `ground` is given, else in pixels."""
+
+    place: str
+    wrong: tuple[float, float]
+    ground: GroundPlane | None
+    line: DirectedLine | None = None
+    forbidden_side: int = RIGHT
+    corridor: shapely.Polygon | None = None
+    direction: str = "against"
+
+
+@dataclass(slots=True)
+class _Run:
+    last_ts: float = -math.inf
+    low: float | None = None
+    """The lowest position along the wrong way since the run began; None outside the corridor."""
+    low_ts: float = 0.0
+    side: LineSide = field(default_factory=LineSide)
+    through: bool = False
+    """Line mode: the track crossed the segment the forbidden way and is still on that side."""
+    alerted: bool = False
+
+
+class WrongWay:
+    """Raises `wrong_way` once per confirmed track that goes against the allowed direction."""
+
+    kind = KIND
+    legal_basis = LegalBasis.WRONG_WAY
+
+    def __init__(self, settings: WrongWaySettings, geometry: WrongWayGeometry) -> None:
+        self.settings = settings
+        self.geometry = geometry
+        if geometry.corridor is not None:
+            shapely.prepare(geometry.corridor)
+        self._labels = frozenset(settings.labels)
+        self._min_distance = settings.min_distance_m if geometry.ground is not None else settings.min_distance_px
+        self._runs: dict[int, _Run] = {}
+
+    def update(self, context: FrameContext) -> AnalyticOutput:
+        """Follow each confirmed track's new points along the wrong way; an event when one has gone far enough."""
+        live = {track.id for track in context.tracks}
+        for gone in self._runs.keys() - live:
+            del self._runs[gone]
+        owners: list[Track] = []
+        points: list[TrackPoint] = []
+        for track in context.tracks:
+            if track.state is not TrackState.CONFIRMED or track.label not in self._labels:
+                continue
+            run = self._runs.get(track.id)
+            if run is None:
+                run = self._runs[track.id] = _Run()
+            if run.alerted:
+                continue
+            fresh = _points_after(track, run.last_ts)
+            owners += [track] * len(fresh)
+            points += fresh
+        output = AnalyticOutput()
+        if not points:
+            return output
+        geometry = self.geometry
+        feet = np.array([point.box.foot for point in points], dtype=np.float64)
+        positions = (self._metric(feet, points) @ np.array(geometry.wrong)).tolist()
+        if geometry.line is not None:
+            offsets = geometry.line.offsets(feet).tolist()
+            inside = [True] * len(points)
+        else:
+            offsets = [0.0] * len(points)
+            inside = shapely.contains_xy(geometry.corridor, feet[:, 0], feet[:, 1]).tolist()
+        for track, point, foot, position, offset, is_inside in zip(
+            owners, points, feet.tolist(), positions, offsets, inside, strict=True
+        ):
+            run = self._runs[track.id]
+            run.last_ts = point.ts
+            if run.alerted:
+                continue
+            if geometry.line is not None:
+                crossed = run.side.step(geometry.line, point.ts, (foot[0], foot[1]), offset, 0.0)
+                if run.side.side != geometry.forbidden_side:
+                    run.through = False
+                elif crossed:
+                    run.through = True
+            elif not is_inside:
+                run.low = None
+                continue
+            if run.low is None or position < run.low:
+                run.low, run.low_ts = position, point.ts
+            distance, duration = position - run.low, point.ts - run.low_ts
+            wrong_way = geometry.line is None or run.through
+            if wrong_way and distance >= self._min_distance and duration >= self.settings.min_s - TIME_TOLERANCE_S:
+                run.alerted = True
+                output.events.append(self._event(context.ts, track, distance, duration))
+        return output
+
+    def _metric(self, feet: npt.NDArray[np.float64], points: list[TrackPoint]) -> npt.NDArray[np.float64]:
+        """The feet in the unit of `wrong`: metres on the ground (the tracker's when it gave them), else pixels."""
+        ground = self.geometry.ground
+        if ground is None:
+            return feet
+        metric = ground.to_ground_many(feet)
+        for row, point in enumerate(points):
+            if point.ground is not None:
+                metric[row] = point.ground
+        return metric
+
+    def _event(self, ts: float, track: Track, distance: float, duration: float) -> VideoEvent:
+        factor = LOW_CONFIDENCE_FACTOR if track.low_confidence else 1.0
+        unit = "m" if self.geometry.ground is not None else "px"
+        speed = distance / duration if duration > 0 else 0.0
+        details: dict[str, AttributeValue] = {
+            "mode": "line" if self.geometry.line is not None else "corridor",
+            "direction": self.geometry.direction,
+            f"distance_{unit}": round(distance, 3),
+            "duration_s": round(duration, 3),
+            f"speed_{unit}_s": round(speed, 3),
+            "label": track.label,
+            "low_confidence": track.low_confidence,
+            "confidence_factor": factor,
+        }
+        return VideoEvent(
+            type=EVENT_TYPE,
+            ts=ts,
+            analytic=KIND,
+            legal_basis=self.legal_basis,
+            confidence=min(1.0, max(0.0, track.score * factor)),
+            track_ids=(track.id,),
+            zone=self.geometry.place,
+            boxes=(track.box,),
+            details=details,
+        )
+
+
+def _points_after(track: Track, after: float) -> list[TrackPoint]:
+    """The track's history points newer than `after`, oldest first."""
+    start = len(track.history)
+    while start > 0 and track.history[start - 1].ts > after:
+        start -= 1
+    return track.history[start:]
+
+
+def _unit(vector: tuple[float, float]) -> tuple[float, float] | None:
+    length = math.hypot(*vector)
+    return None if length < 1e-12 else (vector[0] / length, vector[1] / length)
+
+
+def _ground_direction(
+    ground: GroundPlane, at: tuple[float, float], image_direction: tuple[float, float]
+) -> tuple[float, float] | None:
+    """The ground direction (unit, metres) of a small image step from `at` along `image_direction`."""
+    step = _unit(image_direction)
+    if step is None:
+        return None
+    x0, y0 = ground.to_ground(*at)
+    x1, y1 = ground.to_ground(at[0] + step[0] * _PROBE_PX, at[1] + step[1] * _PROBE_PX)
+    return _unit((x1 - x0, y1 - y0))
+
+
+def _line_geometry(settings: WrongWaySettings, view: CameraView, problems: list[str]) -> WrongWayGeometry | None:
+    name = settings.line or ""
+    camera = view.camera.id
+    if settings.forbidden_direction is None:
+        problems.append("forbidden_direction: needed with `line` ('in' or 'out')")
+    if settings.allowed_direction is not None or settings.allowed_bearing_deg is not None:
+        problems.append("line: a line takes `forbidden_direction`, not an allowed direction (that is for `zone`)")
+    camera_line = view.lines.get(name)
+    if camera_line is None:
+        problems.append(f"line: no line {name!r} on camera {camera}")
+        return None
+    if camera_line.a == camera_line.b:
+        problems.append(f"line: line {name!r} of camera {camera} has both ends at the same place")
+        return None
+    line = DirectedLine(camera_line.a, camera_line.b)
+    sign = -1.0 if settings.forbidden_direction == "out" else 1.0
+    wrong = (sign * line.right_normal[0], sign * line.right_normal[1])
+    if view.ground is not None:
+        along = _unit(_difference(view.ground.to_ground(*line.b), view.ground.to_ground(*line.a)))
+        middle = ((line.a[0] + line.b[0]) / 2, (line.a[1] + line.b[1]) / 2)
+        probe = _ground_direction(view.ground, middle, wrong)
+        if along is None or probe is None:
+            problems.append(f"line: line {name!r} has no length on the ground plane")
+            return None
+        across = (-along[1], along[0])
+        flip = 1.0 if across[0] * probe[0] + across[1] * probe[1] >= 0 else -1.0
+        wrong = (flip * across[0], flip * across[1])
+    side = RIGHT if settings.forbidden_direction != "out" else -RIGHT
+    return WrongWayGeometry(
+        name, wrong, view.ground, line=line, forbidden_side=side, direction=settings.forbidden_direction or "in"
+    )
+
+
+def _corridor_geometry(settings: WrongWaySettings, view: CameraView, problems: list[str]) -> WrongWayGeometry | None:
+    name = settings.zone or ""
+    camera = view.camera
+    if settings.forbidden_direction is not None:
+        problems.append("forbidden_direction: only with `line`; a corridor takes an allowed direction")
+    if (settings.allowed_direction is None) == (settings.allowed_bearing_deg is None):
+        problems.append("zone: a corridor needs one of `allowed_direction` (image) or `allowed_bearing_deg` (map)")
+        return None
+    zone = view.zones.get(name)
+    if zone is None:
+        problems.append(f"zone: no zone {name!r} on camera {camera.id}")
+        return None
+    allowed: tuple[float, float] | None
+    if settings.allowed_bearing_deg is not None:
+        if view.ground is None or camera.ground is None:
+            problems.append(f"allowed_bearing_deg: camera {camera.id} has no ground plane (use allowed_direction)")
+            return None
+        angle = math.radians(settings.allowed_bearing_deg - camera.ground.bearing_deg)
+        allowed = (math.sin(angle), math.cos(angle))
+    elif view.ground is not None and settings.allowed_direction is not None:
+        centroid = zone.polygon.centroid
+        allowed = _ground_direction(view.ground, (centroid.x, centroid.y), settings.allowed_direction)
+        if allowed is None:
+            problems.append("allowed_direction: has no length on the ground plane at the corridor")
+            return None
+    else:
+        allowed = _unit(settings.allowed_direction or (0.0, 0.0))
+    if allowed is None:
+        problems.append("allowed_direction: the direction vector must not be (0, 0)")
+        return None
+    corridor = shapely.Polygon(zone.polygon.exterior.coords)
+    return WrongWayGeometry(name, (-allowed[0], -allowed[1]), view.ground, corridor=corridor)
+
+
+def _difference(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    return (p[0] - q[0], p[1] - q[1])
+
+
+def build(settings: WrongWaySettings, view: CameraView) -> WrongWay:
+    """The analytic on a camera's view; ConfigError naming the key when the line or corridor is not usable."""
+    problems: list[str] = []
+    geometry: WrongWayGeometry | None = None
+    if (settings.line is None) == (settings.zone is None):
+        problems.append("line: give exactly one of `line` (with forbidden_direction) or `zone` (a corridor)")
+    elif settings.line is not None:
+        geometry = _line_geometry(settings, view, problems)
+    else:
+        geometry = _corridor_geometry(settings, view, problems)
+    if geometry is None or problems:
+        raise ConfigError(f"camera {view.camera.id}", problems)
+    return WrongWay(settings, geometry)
+
+
+register(KIND, LegalBasis.WRONG_WAY, WrongWaySettings, build)
