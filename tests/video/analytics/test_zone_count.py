@@ -1,0 +1,106 @@
+"""Zone counting: one median count per zone per period, tentative and long-lost tracks left out, person detections
+counting where a dense crowd merges tracks, densities from the area, and the settings and legal-basis checks."""
+
+from __future__ import annotations
+
+import pytest
+
+import beffroi.video.analytics.zone_count  # noqa: F401  (registers the analytic)
+from beffroi.errors import ConfigError
+from beffroi.video.analytics.base import LegalBasis, ZoneCount, registered
+from beffroi.video.detections import OBJECT, Box, Detection
+from beffroi.video.tracks import TrackState
+from tests.video.analytics.crowd_builders import Person, build_one, camera, detection, grid, people_only, play, rect
+
+ZONES = {"gate": rect(0, 0, 320, 360), "hall": rect(320, 0, 640, 360)}
+GATE_AREA = 10.0 * 11.25  # from the ground plane: 320 × 360 px at 32 px/m
+
+
+def test_counts_are_the_median_of_each_period_with_densities() -> None:
+    analytic, view = build_one(camera({"zone_count": {}}, zones=ZONES, areas={"hall": 50.0}))
+    standing = grid(3, 20, 100, 300, 300)
+    newcomer = Person(9, 200, 330)
+
+    def scene(ts: float) -> list[Person]:
+        return [*standing, Person(8, 500, 200), *([newcomer] if ts >= 2.5 else [])]
+
+    played = play(analytic, view, people_only(scene), 0.0, 4.0)
+    gate = [c for c in played.zone_counts if c.zone == "gate"]
+    assert [(c.ts, c.count) for c in gate] == [(1.0, 3), (2.0, 3), (3.0, 3), (4.0, 4)]
+    assert gate[-1].density == pytest.approx(4 / GATE_AREA)
+    hall = [c for c in played.zone_counts if c.zone == "hall"]
+    assert hall[0] == ZoneCount("hall", 1.0, 1, 1 / 50.0)
+    assert len(hall) == 4
+
+
+def test_tentative_objects_and_long_lost_tracks_do_not_count() -> None:
+    analytic, view = build_one(camera({"zone_count": {"zones": ["gate"], "lost_grace_s": 1.0}}, zones=ZONES))
+
+    def scene(ts: float) -> list[Person]:
+        return [
+            Person(1, 100, 200),
+            Person(2, 150, 200, state=TrackState.TENTATIVE),
+            Person(3, 200, 200, label=OBJECT),
+            Person(4, 250, 200, state=TrackState.LOST, last_seen=ts - 0.5),  # hidden a moment: counts
+            Person(5, 280, 200, state=TrackState.LOST, last_seen=ts - 1.5),  # gone: does not
+        ]
+
+    played = play(analytic, view, people_only(scene), 0.0, 2.0)
+    assert [(c.zone, c.count) for c in played.zone_counts] == [("gate", 2), ("gate", 2)]
+
+
+def test_a_dense_crowd_counts_from_detections_and_a_one_frame_spike_is_smoothed_out() -> None:
+    analytic, view = build_one(camera({"zone_count": {"zones": ["gate"]}}, zones=ZONES))
+    merged = [Person(1, 100, 200, width=120), Person(2, 200, 250, width=120)]
+    boxes = [p.box for p in grid(7, 20, 100, 300, 340)]
+
+    def scene(ts: float) -> tuple[list[Person], list[Detection]]:
+        spike = [detection(Box(x, 50, x + 10, 80)) for x in range(20, 300, 14)] if ts == 1.4 else []
+        return merged, [detection(b, low_confidence=True) for b in boxes] + spike
+
+    played = play(analytic, view, scene, 0.0, 2.0)
+    assert [c.count for c in played.zone_counts] == [7, 7]
+
+
+def test_without_area_no_density_and_gaps_emit_nothing_for_empty_periods() -> None:
+    analytic, view = build_one(camera({"zone_count": {"period_s": 2.0}}, zones=ZONES, ground=False))
+
+    def scene(ts: float) -> list[Person]:
+        return [Person(1, 100, 200)]
+
+    first = play(analytic, view, people_only(scene), 0.0, 1.8)
+    later = play(analytic, view, people_only(scene), 9.0, 10.0)
+    assert first.zone_counts == []
+    assert [(c.zone, c.ts, c.count, c.density) for c in later.zone_counts] == [
+        ("gate", 2.0, 1, None),
+        ("hall", 2.0, 0, None),
+        ("gate", 10.0, 1, None),  # the period [8, 10): nothing for [2, 8), which had no frame
+        ("hall", 10.0, 0, None),
+    ]
+
+
+def test_registered_as_counting() -> None:
+    assert registered()["zone_count"].legal_basis is LegalBasis.COUNTING
+
+
+def test_legal_basis_outside_the_authorisation_is_refused() -> None:
+    with pytest.raises(ConfigError) as error:
+        build_one(camera({"zone_count": {}}, zones=ZONES, authorised=["excessive_density"]))
+    assert error.value.problems == ["analytics.zone_count: legal basis counting is not in `authorised`"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        (
+            {"zones": ["gate", "nope"]},
+            "analytics.zone_count: zones: unknown zone 'nope' (the camera's zones: gate, hall)",
+        ),
+        ({"period_s": 0}, "analytics.zone_count.period_s: Input should be greater than 0 (got 0)"),
+        ({"perod_s": 2}, "analytics.zone_count.perod_s: Extra inputs are not permitted (got 2)"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, object], problem: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build_one(camera({"zone_count": settings}, zones=ZONES))
+    assert error.value.problems == [problem]
