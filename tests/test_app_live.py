@@ -1,6 +1,6 @@
 """The live stream as the composition root wires it, over a real socket: a user logs in, opens /api/live, gets the
-tiny scenario in a snapshot and the simulated fire and crowd counts as they happen; an API-only process has the bus
-and the stream too."""
+tiny scenario in a snapshot and the simulated fire, its incident and crowd counts as they happen; an API-only process
+has the bus and the stream too."""
 
 from __future__ import annotations
 
@@ -52,8 +52,9 @@ async def test_the_stream_shows_the_simulated_fire_and_crowds(start_app: StartAp
         assert len(snapshot["devices"]) == 12 and len(snapshot["zones"]) == 3
 
         fire = [a for a in snapshot["alarms"] if a["key"]["source"] == SMOKE]
+        incidents = [i for i in snapshot["incidents"] if i["type"] == "fire"]
         counted = {z["id"] for z in snapshot["zones"] if z["count"] is not None}
-        while not (fire and counted):
+        while not (fire and incidents and counted):
             frame = await receive(ws)
             assert frame["type"] in {"changes", "heartbeat"}, frame
             for change in frame.get("changes", []):
@@ -62,7 +63,10 @@ async def test_the_stream_shows_the_simulated_fire_and_crowds(start_app: StartAp
                     fire.append(data["alarm"])
                 if change["kind"] == "zone" and data["count"] is not None:
                     counted.add(data["id"])
+                if change["kind"] == "incident" and data["incident"]["type"] == "fire":
+                    incidents.append(data["incident"])
         assert fire[0]["key"]["type"] == "fire_alarm"
+        assert fire[0]["id"] in incidents[-1]["alarm_ids"] and incidents[-1]["procedure"] == "fire"
 
 
 async def test_an_api_only_process_has_the_bus_and_the_stream(start_app: StartApp) -> None:  # noqa: F811

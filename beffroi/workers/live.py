@@ -1,12 +1,12 @@
-"""The live worker: feeds the live stream's hub from the bus (alarm changes, readings) and the store (registry, open
-alarms), in the API's process.
+"""The live worker: feeds the live stream's hub from the bus (alarm changes, incident changes, readings) and the
+store (registry, open alarms, open incidents), in the API's process.
 
 Its consumers are this process's own (`deliver_new_only`, a durable name unique to the process, forgotten by the
 bus `INACTIVE_AFTER_S` after the process is gone): every API process sees every change, and none replays history
 it did not live through. The first snapshot is complete: the registry is loaded before the readings are consumed,
-and the open alarms are loaded after the alarm consumer started, the alarm changes that arrive meanwhile being
-applied after them in order. The registry is reloaded every `registry_refresh_s`, and soon after readings name a
-device the hub does not know (just imported), at most every `stale_reload_min_s`.
+and the open alarms and incidents are loaded after the alarm and incident consumers started, the changes that
+arrive meanwhile being applied after them in order. The registry is reloaded every `registry_refresh_s`, and soon
+after readings name a device the hub does not know (just imported), at most every `stale_reload_min_s`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import uuid
 from beffroi.api.live.hub import LiveHub
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.domain import messages
-from beffroi.domain.messages import AlarmChange
+from beffroi.domain.messages import AlarmChange, IncidentChange
 from beffroi.domain.observations import ReadingBatch
 from beffroi.domain.registry import Device, Zone
 from beffroi.store.store import Store
@@ -68,15 +68,17 @@ class LiveFeedWorker:
         self._consumer_name = consumer_name or process_consumer_name()
         self._subscriptions: list[Subscription] = []
         self._refresh_task: asyncio.Task[None] | None = None
-        self._alarms_loaded = False
-        self._early_changes: list[AlarmChange] = []
+        self._loaded = False
+        self._early_changes: list[AlarmChange | IncidentChange] = []
         self._last_reload = -float("inf")
         self.registry_reloads = 0
         self.alarm_changes = 0
+        self.incident_changes = 0
         self.reading_batches = 0
 
     async def start(self) -> None:
-        """Load the registry, consume readings, consume alarm changes, load the open alarms, start the hub."""
+        """Load the registry, consume readings, alarm and incident changes, load the open alarms and incidents, start
+        the hub."""
         await self.reload_registry()
         options = ConsumerOptions(
             batch=512, max_deliver=3, max_in_flight=4096, deliver_new_only=True, inactive_after_s=INACTIVE_AFTER_S
@@ -89,13 +91,23 @@ class LiveFeedWorker:
             self._subscriptions.append(
                 await bus.subscribe(messages.ALL_ALARMS, f"{name}-alarms", self._on_alarm_change, options)
             )
+            self._subscriptions.append(
+                await bus.subscribe(messages.ALL_INCIDENTS, f"{name}-incidents", self._on_incident_change, options)
+            )
             open_alarms = await asyncio.to_thread(self._store.open_alarms, None)
+            records = await asyncio.to_thread(self._store.open_incident_records, None)
             self.hub.load_alarms(open_alarms)
+            self.hub.load_incidents(record.incident for record in records)
             early, self._early_changes = self._early_changes, []
             for change in early:
-                self.hub.apply_alarm_change(change)
-            self._alarms_loaded = True
-            log.info("live feed: %d open alarms loaded, %d changes applied after them", len(open_alarms), len(early))
+                self._apply(change)
+            self._loaded = True
+            log.info(
+                "live feed: %d open alarms and %d open incidents loaded, %d changes applied after them",
+                len(open_alarms),
+                len(records),
+                len(early),
+            )
             await self.hub.start()
             self._refresh_task = asyncio.create_task(self._refresh_forever(), name="live-registry-refresh")
         except BaseException:
@@ -151,16 +163,32 @@ class LiveFeedWorker:
     async def _on_alarm_change(self, message: BusMessage) -> None:
         change = messages.decode(message.data, AlarmChange)
         self.alarm_changes += 1
-        if self._alarms_loaded:
-            self.hub.apply_alarm_change(change)
+        self._take(change)
+
+    async def _on_incident_change(self, message: BusMessage) -> None:
+        change = messages.decode(message.data, IncidentChange)
+        self.incident_changes += 1
+        self._take(change)
+
+    def _take(self, change: AlarmChange | IncidentChange) -> None:
+        """Apply the change, or keep it for after the open alarms and incidents are loaded."""
+        if self._loaded:
+            self._apply(change)
         else:
             self._early_changes.append(change)
+
+    def _apply(self, change: AlarmChange | IncidentChange) -> None:
+        if isinstance(change, AlarmChange):
+            self.hub.apply_alarm_change(change)
+        else:
+            self.hub.apply_incident_change(change)
 
     def health(self) -> Health:
         """What the live feed has taken in, and how many consoles listen."""
         return {
             "subscribers": self.hub.subscribers,
             "alarm_changes": self.alarm_changes,
+            "incident_changes": self.incident_changes,
             "reading_batches": self.reading_batches,
             "registry_reloads": self.registry_reloads,
             "frames_sent": self.hub.frames_sent,

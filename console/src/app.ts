@@ -4,9 +4,9 @@
  */
 
 import { type AlarmAction, canActOnAlarms, canReadAudit, countAlarmsBySite, isHidden } from "./alarms";
-import { ApiError, type ApiClient, describeFailure } from "./api";
+import { ApiError, type ApiClient } from "./api";
 import { BrowserSocket } from "./browser-socket";
-import { ACTIVE_INCIDENT_STATES, canSupervise, knownDesks } from "./incidents";
+import { canSupervise, countActive, knownDesks } from "./incidents";
 import { label, onLanguageChange, t } from "./i18n";
 import { LiveClient, liveUrl } from "./live";
 import { FlatMapView } from "./map/flat-map";
@@ -15,7 +15,7 @@ import { webglAvailable } from "./map/view";
 import { Registry } from "./registry";
 import type { Session } from "./session";
 import { Poller } from "./poller";
-import { LiveStore, type StoreUpdate } from "./store";
+import { LiveStore, type StoreUpdate, touchesIncident } from "./store";
 import type { AlarmOut, ConsoleConfig, Language } from "./types";
 import { AlarmList } from "./ui/alarm-list";
 import { AuditPanel } from "./ui/audit";
@@ -30,10 +30,6 @@ import { TopBar } from "./ui/topbar";
 
 const COUNTS_MS = 500;
 const STATUS_TICK_MS = 1000;
-/** The live stream carries no incidents: the list is polled every 5 s while its tab is open, every 30 s (for the
- * tab's count) otherwise. */
-const INCIDENTS_OPEN_MS = 5000;
-const INCIDENTS_BACKGROUND_MS = 30_000;
 
 export interface AppOptions {
   api: ApiClient;
@@ -70,7 +66,6 @@ export class ConsoleApp {
   private audit: AuditPanel | null = null;
   private incidentList: IncidentList | null = null;
   private incidentDrawer: IncidentDrawer | null = null;
-  private incidentPoller: Poller | null = null;
   private supervision: SupervisionPanel | null = null;
   private supervisionPoller: Poller | null = null;
   /** Desks named by the alarm-rate figures, offered when assigning an incident to a desk. */
@@ -116,7 +111,6 @@ export class ConsoleApp {
     this.details?.dispose();
     this.incidentList?.dispose();
     this.incidentDrawer?.dispose();
-    this.incidentPoller?.stop();
     this.supervisionPoller?.stop();
     this.topBar?.dispose();
     if (this.countsTimer !== null) clearTimeout(this.countsTimer);
@@ -156,10 +150,9 @@ export class ConsoleApp {
       selectAlarm: (alarm) => this.selectIncidentAlarm(alarm),
       incidents: () => incidentList.all,
       desks: () => knownDesks(incidentList.all, this.rateDesks),
-      changed: () => void this.incidentPoller?.now(),
+      changed: (result) => this.store.applyIncidentActionResult(result),
       closed: () => incidentList.select(null),
     });
-    this.incidentPoller = new Poller(() => this.loadIncidents(), INCIDENTS_BACKGROUND_MS);
 
     const supervisor = canSupervise(session.role);
     const tabs: Tab[] = ["alarms", "incidents"];
@@ -196,7 +189,6 @@ export class ConsoleApp {
       for (const button of tabButtons) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
       for (const [name, panel] of panels) panel.hidden = name !== tab;
       if (tab === "audit") void this.audit?.load();
-      this.incidentPoller?.start(tab === "incidents" ? INCIDENTS_OPEN_MS : INCIDENTS_BACKGROUND_MS);
       if (tab === "supervision") this.supervisionPoller?.start();
       else this.supervisionPoller?.stop();
     };
@@ -240,7 +232,6 @@ export class ConsoleApp {
       },
     });
     this.live.start();
-    this.incidentPoller.start();
     const tick = setInterval(() => this.topBar?.setLastFrame(this.live?.lastFrameTime ?? 0, Date.now()), STATUS_TICK_MS);
     this.cleanups.push(() => clearInterval(tick));
     this.scheduleCounts();
@@ -301,6 +292,16 @@ export class ConsoleApp {
     }
     if (update.raised.length > 0) this.alarmList?.flash(update.raised);
     this.details?.scheduleRefresh();
+    if (update.incidentsChanged) this.showIncidents();
+    const drawer = this.incidentDrawer;
+    if (drawer !== null && touchesIncident(update, drawer.current)) drawer.refresh();
+  }
+
+  /** The incidents list and the tab's count (incidents still taking alarms), from the live stream's incidents. */
+  private showIncidents(): void {
+    this.incidentList?.setIncidents(this.store.incidents.values());
+    const total = this.root.querySelector("#incident-total");
+    if (total !== null) total.textContent = String(countActive(this.store.incidents.values()));
   }
 
   /** Site badges, top-bar counts and the tab count, at most every 500 ms. */
@@ -347,22 +348,6 @@ export class ConsoleApp {
     else if (registry.devices.has(source)) this.select({ kind: "device", id: source }, true);
     else if (siteId !== null && registry.sites.has(siteId)) this.select({ kind: "site", id: siteId }, true);
     else this.select({ kind: "alarm", id: alarm.id }, true);
-  }
-
-  private async loadIncidents(): Promise<void> {
-    const list = this.incidentList;
-    if (list === null || this.disposed) return;
-    try {
-      const page = await this.options.api.incidents();
-      if (this.disposed) return;
-      list.setIncidents(page.items, page.total);
-      const active = page.items.filter((incident) => ACTIVE_INCIDENT_STATES.includes(incident.state)).length;
-      const total = this.root.querySelector("#incident-total");
-      if (total !== null) total.textContent = page.total > page.items.length ? `${active}+` : String(active);
-    } catch (error) {
-      if (this.disposed || (error instanceof ApiError && error.status === 401)) return;
-      list.setError(describeFailure(error));
-    }
   }
 
   private async loadSupervision(panel: SupervisionPanel): Promise<void> {

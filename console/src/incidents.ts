@@ -159,6 +159,13 @@ export function countByState(incidents: Iterable<IncidentOut>): Record<IncidentS
   return counts;
 }
 
+/** How many incidents still take alarms and escalate (new, in progress, on hold): the incidents tab's count. */
+export function countActive(incidents: Iterable<Pick<IncidentOut, "state">>): number {
+  let count = 0;
+  for (const incident of incidents) if (ACTIVE_INCIDENT_STATES.includes(incident.state)) count += 1;
+  return count;
+}
+
 /** The timeline oldest first (as the API gives it) or newest first; entries of one instant keep their order. */
 export function orderTimeline(entries: readonly TimelineEntryOut[], newestFirst: boolean): TimelineEntryOut[] {
   const indexed = entries.map((entry, index) => ({ entry, index }));

@@ -1,7 +1,8 @@
 /**
  * Polling without overlap: `task` runs at once when started and then every `intervalMs` after the previous run
  * ended, never twice at a time; `now()` asks for a run as soon as the current one ends. For the REST data the live
- * stream does not carry (incidents, supervision figures).
+ * stream does not carry (supervision figures); never started, it runs `task` on demand only (`now()`), one at a time
+ * (the incident drawer reloads its incident so when the stream says it changed).
  */
 
 export type Timers = {

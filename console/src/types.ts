@@ -171,7 +171,8 @@ export interface ZoneState {
 export type Change =
   | { seq: number; kind: "alarm"; data: AlarmChangeOut }
   | { seq: number; kind: "device"; data: DeviceState }
-  | { seq: number; kind: "zone"; data: ZoneState };
+  | { seq: number; kind: "zone"; data: ZoneState }
+  | { seq: number; kind: "incident"; data: IncidentUpdateOut };
 
 export interface LiveUser {
   subject: string;
@@ -193,6 +194,8 @@ export interface SnapshotFrame {
   alarms: AlarmOut[];
   devices: DeviceState[];
   zones: ZoneState[];
+  /** Every open (not closed) incident, the most urgent then the newest opened first. */
+  incidents: IncidentOut[];
 }
 
 export interface ChangesFrame {
@@ -351,6 +354,14 @@ export interface IncidentChangeOut {
   incident: IncidentOut;
   actor: string;
   timeline: TimelineEntryOut[];
+}
+
+/** An incident's change on the live stream: its new summary, what happened and who did it (a closed incident is sent
+ * once, then leaves the list). */
+export interface IncidentUpdateOut {
+  change: IncidentChangeKind;
+  actor: string;
+  incident: IncidentOut;
 }
 
 export type RateGrouping = "alarm_type" | "source" | "rule" | "incident_type";

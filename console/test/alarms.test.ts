@@ -88,7 +88,7 @@ describe("site badges", () => {
 describe("the live store", () => {
   it("applies an action's answer unless it holds a newer state", () => {
     const store = new LiveStore();
-    store.applySnapshot({ type: "snapshot", cursor: "e:1", alarms: [alarm({ id: "a", updated_at: 10 })], devices: [], zones: [] });
+    store.applySnapshot({ type: "snapshot", cursor: "e:1", alarms: [alarm({ id: "a", updated_at: 10 })], devices: [], zones: [], incidents: [] });
     store.applyActionResult({ change: "acknowledged", actor: "op", alarm: alarm({ id: "a", state: "acknowledged", updated_at: 12 }) });
     expect(store.alarms.get("a")?.state).toBe("acknowledged");
     store.applyActionResult({ change: "shelved", actor: "op", alarm: alarm({ id: "a", state: "shelved", updated_at: 11 }) });

@@ -10,7 +10,7 @@ import {
 } from "../src/live";
 import { LiveStore } from "../src/store";
 import type { Change, SnapshotFrame } from "../src/types";
-import { alarm } from "./fixtures";
+import { alarm, incident } from "./fixtures";
 
 /** A WebSocket the test drives by hand: it records what the client sends and lets the test play the server. */
 class FakeSocket implements SocketLike {
@@ -98,6 +98,7 @@ const snapshot: SnapshotFrame = {
   alarms: [alarm({ id: "a1" }), alarm({ id: "a2", priority: 1 })],
   devices: [{ id: "dev-1", site_id: "site-a", zone_id: null, health: "in_alarm", last_seen: 990, battery_pct: 80, alarms: 1 }],
   zones: [{ id: "z1", site_id: "site-a", count: 10, density: 0.5, level: "normal", alarms: 0, updated_at: 990 }],
+  incidents: [incident({ id: "i1" })],
 };
 
 beforeEach(() => {
@@ -127,10 +128,11 @@ describe("LiveClient", () => {
     expect(client.cursor).toBe("e1:10");
     expect([...store.alarms.keys()].sort()).toEqual(["a1", "a2"]);
     expect(store.devices.get("dev-1")?.health).toBe("in_alarm");
+    expect([...store.incidents.keys()]).toEqual(["i1"]);
 
     socket.receive({
       type: "changes",
-      cursor: "e1:13",
+      cursor: "e1:14",
       changes: [
         { seq: 11, kind: "alarm", data: { change: "raised", actor: "engine", alarm: alarm({ id: "a3", priority: 1 }) } },
         {
@@ -143,11 +145,17 @@ describe("LiveClient", () => {
           kind: "zone",
           data: { id: "z1", site_id: "site-a", count: 900, density: 4.9, level: "red", alarms: 1, updated_at: 1011 },
         },
+        {
+          seq: 14,
+          kind: "incident",
+          data: { change: "transitioned", actor: "op", incident: incident({ id: "i1", state: "in_progress", updated_at: 1012 }) },
+        },
       ],
     });
-    expect(client.cursor).toBe("e1:13");
+    expect(client.cursor).toBe("e1:14");
     expect([...store.alarms.keys()].sort()).toEqual(["a2", "a3"]);
     expect(store.zones.get("z1")?.level).toBe("red");
+    expect(store.incidents.get("i1")?.state).toBe("in_progress");
     expect(recorded.changes).toHaveLength(1);
     expect(recorded.statuses).toEqual(["live"]);
   });

@@ -99,4 +99,30 @@ describe("the poller", () => {
       console.warn = warn;
     }
   });
+
+  it("never started, runs only on demand, one at a time, and sets no timer (the incident drawer's reload)", async () => {
+    const timers = manualTimers();
+    let runs = 0;
+    let release: () => void = () => {};
+    const loader = new Poller(
+      () =>
+        new Promise<void>((resolve) => {
+          runs += 1;
+          release = resolve;
+        }),
+      0,
+      timers,
+    );
+    void loader.now();
+    void loader.now(); // a change arrives while loading: one more load after this one
+    void loader.now();
+    expect(runs).toBe(1);
+    release();
+    await settle();
+    expect(runs).toBe(2);
+    release();
+    await settle();
+    expect(runs).toBe(2);
+    expect(timers.pending).toEqual([]);
+  });
 });

@@ -16,6 +16,7 @@ describe("LiveStore data time", () => {
       alarms: [alarm({ id: "a", last_triggered_at: 2_000 })],
       devices: [deviceState("d1", 1_500), deviceState("d2", null)],
       zones: [],
+      incidents: [],
     });
     expect(store.dataTime).toBe(2_000);
     store.applyChanges([{ seq: 2, kind: "device", data: deviceState("d1", 2_600) }]);
@@ -28,8 +29,8 @@ describe("LiveStore data time", () => {
 
   it("starts again from the next snapshot", () => {
     const store = new LiveStore();
-    store.applySnapshot({ type: "snapshot", cursor: "e:1", alarms: [], devices: [deviceState("d1", 9_000)], zones: [] });
-    store.applySnapshot({ type: "snapshot", cursor: "f:1", alarms: [], devices: [deviceState("d1", 100)], zones: [] });
+    store.applySnapshot({ type: "snapshot", cursor: "e:1", alarms: [], devices: [deviceState("d1", 9_000)], zones: [], incidents: [] });
+    store.applySnapshot({ type: "snapshot", cursor: "f:1", alarms: [], devices: [deviceState("d1", 100)], zones: [], incidents: [] });
     expect(store.dataTime).toBe(100);
   });
 });

@@ -1,6 +1,7 @@
 """The live worker on the in-process bus and a SQLite store holding the tiny scenario: the hub starts with the
-registry and the open alarms, takes only what is published after it started, loses no alarm change published while
-it loads, reloads the registry when readings name a device it does not know, and each process has its own view."""
+registry, the open alarms and the open incidents, takes only what is published after it started, loses no alarm or
+incident change published while it loads, reloads the registry when readings name a device it does not know, and
+each process has its own view."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import pytest
 
 from beffroi.api.live import LiveHub, LiveSettings
 from beffroi.bus.base import Bus, create_bus
+from beffroi.domain import incidents as lifecycle
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, AlarmKey, Priority, acknowledge, raise_alarm
-from beffroi.domain.messages import AlarmChange, AlarmChangeKind
+from beffroi.domain.incidents import Disposition, Incident, IncidentRecord, IncidentState
+from beffroi.domain.messages import AlarmChange, AlarmChangeKind, IncidentChange, IncidentChangeKind
 from beffroi.domain.observations import Position, Reading, ReadingBatch
 from beffroi.domain.registry import Device, DeviceKind
 from beffroi.store.store import Store
@@ -63,6 +66,28 @@ async def publish_battery(bus: Bus, device_id: str, percent: float) -> None:
 
 async def publish_change(bus: Bus, alarm: Alarm, kind: AlarmChangeKind) -> None:
     await bus.publish(messages.alarms_subject(TENANT), messages.encode(AlarmChange(kind, alarm)))
+
+
+def fire_incident(incident_id: str, ts: float | None = None) -> Incident:
+    return lifecycle.open_incident(
+        incident_id,
+        TENANT,
+        type="fire",
+        title="Fire",
+        priority=Priority.CRITICAL,
+        rule="default",
+        ts=time.time() if ts is None else ts,
+        site_id=SITE,
+        zone_id=SMOKE_ZONE,
+    )
+
+
+async def publish_incident(bus: Bus, incident: Incident, kind: IncidentChangeKind) -> None:
+    await bus.publish(messages.incidents_subject(TENANT), messages.encode(IncidentChange(kind, incident)))
+
+
+def incident_states(hub: LiveHub) -> dict[str, str]:
+    return {incident["id"]: incident["state"] for incident in snapshot(hub)["incidents"]}
 
 
 @pytest.fixture
@@ -197,3 +222,54 @@ async def test_stop_stops_the_hubs_clock(bus: Bus, store: Store) -> None:
     await publish_battery(bus, PIR, 10.0)
     await settle(0.2)
     assert subscriber.waiting == 0 and worker.health()["reading_batches"] == 0
+
+
+async def test_the_hub_starts_with_the_open_incidents(bus: Bus, store: Store, started: list[LiveFeedWorker]) -> None:
+    open_one = fire_incident("inc-open")
+    done = lifecycle.set_disposition(
+        lifecycle.transition(fire_incident("inc-done"), IncidentState.RESOLVED, time.time()),
+        time.time(),
+        disposition=Disposition.FALSE,
+        duplicate_of=None,
+    )
+    done = lifecycle.transition(done, IncidentState.CLOSED, time.time())
+    resolved = lifecycle.transition(fire_incident("inc-resolved"), IncidentState.RESOLVED, time.time())
+    store.save_incident_changes(
+        [IncidentChange(IncidentChangeKind.OPENED, incident) for incident in (open_one, done, resolved)]
+    )
+    worker = await start(started, bus, store)
+
+    assert incident_states(worker.hub) == {"inc-open": "new", "inc-resolved": "resolved"}  # not the closed one
+
+
+async def test_an_incident_change_published_while_the_open_incidents_load_is_not_lost(
+    bus: Bus, store: Store, started: list[LiveFeedWorker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    opened = fire_incident("inc-late")
+    read_open_records = store.open_incident_records
+
+    def open_records_while_the_worker_opens_one(tenant_id: str | None = None) -> list[IncidentRecord]:
+        found = read_open_records(tenant_id)  # read before the incident worker saved and published it
+        change = publish_incident(bus, opened, IncidentChangeKind.OPENED)
+        asyncio.run_coroutine_threadsafe(change, loop).result(5)
+        time.sleep(0.2)  # the live worker takes the change while this load is still running
+        return found
+
+    monkeypatch.setattr(store, "open_incident_records", open_records_while_the_worker_opens_one)
+    worker = await start(started, bus, store)
+
+    assert incident_states(worker.hub) == {"inc-late": "new"}
+
+
+async def test_incident_changes_after_the_start_reach_the_hub(
+    bus: Bus, store: Store, started: list[LiveFeedWorker]
+) -> None:
+    worker = await start(started, bus, store)
+    opened = fire_incident("inc-1")
+    await publish_incident(bus, opened, IncidentChangeKind.OPENED)
+    await wait_until(lambda: incident_states(worker.hub) == {"inc-1": "new"}, 5.0, lambda: "not taken")
+    started_one = lifecycle.transition(opened, IncidentState.IN_PROGRESS, opened.updated_at + 1)
+    await publish_incident(bus, started_one, IncidentChangeKind.TRANSITIONED)
+    await wait_until(lambda: incident_states(worker.hub) == {"inc-1": "in_progress"}, 5.0, lambda: "no transition")
+    assert worker.health()["incident_changes"] == 2

@@ -1,10 +1,12 @@
-"""One tenant's live state: open alarms, devices and zones, and the numbered changes that resume a client.
+"""One tenant's live state: open alarms, devices, zones and open incidents, and the numbered changes that resume a
+client.
 
 Every change gets the tenant's next sequence number and is kept, encoded, as the latest change of its entity (an
-alarm, a device or a zone) in `latest`, ordered by sequence number: resuming after `seq` sends the entities changed
-since, newest state only, found by walking `latest` back from its end. Closed alarms stay there for
-`closed_alarm_keep_s` and are then forgotten, as are devices and zones that leave the registry; `purged_through` is
-the newest change so forgotten, and a cursor before it can no longer be resumed (the client gets a snapshot).
+alarm, a device, a zone or an incident) in `latest`, ordered by sequence number: resuming after `seq` sends the
+entities changed since, newest state only, found by walking `latest` back from its end. Closed alarms and closed
+incidents stay there for `closed_alarm_keep_s` and are then forgotten, as are devices and zones that leave the
+registry; `purged_through` is the newest change so forgotten, and a cursor before it can no longer be resumed (the
+client gets a snapshot).
 
 Alarms count for a device (health) and a zone (level) while they are open and annunciated — not shelved, suppressed
 or out of service. A device's alarms are those whose `key.source` is the device (every detector names the device
@@ -18,11 +20,12 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 
 from beffroi.api.live.entities import BATTERY_METRIC, DeviceLive, ZoneLive, alarm_effect, whole_percent
-from beffroi.api.live.frames import Change, ChangeKind, DeviceState, Snapshot, ZoneState, encode
+from beffroi.api.live.frames import Change, ChangeKind, DeviceState, IncidentUpdate, Snapshot, ZoneState, encode
 from beffroi.api.live.settings import LiveSettings
 from beffroi.api.live.subscriber import Subscriber
 from beffroi.domain.alarms import Alarm
-from beffroi.domain.messages import AlarmChange
+from beffroi.domain.incidents import Incident, IncidentState
+from beffroi.domain.messages import AlarmChange, IncidentChange
 from beffroi.domain.observations import Reading
 from beffroi.domain.registry import Device, Zone
 
@@ -58,7 +61,9 @@ class TenantFeed:
         self.zones: dict[str, ZoneLive] = {}
         self.alarms: dict[str, Alarm] = {}  # open alarms
         self._versions: dict[str, Alarm] = {}  # newest state of each open or recently closed alarm
-        self._closed: deque[tuple[float, str]] = deque()  # (closed at, alarm id), oldest first
+        self.incidents: dict[str, Incident] = {}  # open (not closed) incidents
+        self._incident_versions: dict[str, Incident] = {}  # newest state of each open or recently closed incident
+        self._closed: deque[tuple[float, ChangeKind, str]] = deque()  # (closed at, alarm or incident, id), oldest first
         self.dirty_zones: set[ZoneLive] = set()
         self.subscribers: set[Subscriber] = set()
         self.unknown_devices = 0  # readings of devices not in the registry as last loaded
@@ -66,7 +71,11 @@ class TenantFeed:
     # --- recording changes ----------------------------------------------------------------------------------------
 
     def _record(
-        self, kind: ChangeKind, entity_id: str, site_id: str | None, data: AlarmChange | DeviceState | ZoneState
+        self,
+        kind: ChangeKind,
+        entity_id: str,
+        site_id: str | None,
+        data: AlarmChange | DeviceState | ZoneState | IncidentUpdate,
     ) -> None:
         self.seq = seq = self.seq + 1
         entry = Entry(seq, site_id, encode(Change(seq, kind, data)))
@@ -146,7 +155,7 @@ class TenantFeed:
             self._index(alarm, touched_devices)
         else:
             self.alarms.pop(alarm.id, None)
-            self._closed.append((now, alarm.id))
+            self._closed.append((now, ChangeKind.ALARM, alarm.id))
         self._record(ChangeKind.ALARM, alarm.id, alarm.key.site_id, change)
         for device in touched_devices:
             self._refresh_device(device)
@@ -165,6 +174,30 @@ class TenantFeed:
         dirty, self.dirty_zones = self.dirty_zones, set()
         for zone in dirty:
             self._emit_zone(zone, now)
+
+    def apply_incident(self, change: IncidentChange, now: float) -> None:
+        """Record an incident's new summary; a closed incident is sent once and leaves the open incidents. A change
+        older than the incident's newest known state (a redelivery) is ignored."""
+        incident = change.incident
+        previous = self._incident_versions.get(incident.id)
+        if previous is not None and incident.updated_at < previous.updated_at:
+            return
+        self._incident_versions[incident.id] = incident
+        if incident.state is IncidentState.CLOSED:
+            self.incidents.pop(incident.id, None)
+            self._closed.append((now, ChangeKind.INCIDENT, incident.id))
+        else:
+            self.incidents[incident.id] = incident
+        update = IncidentUpdate(change.change, change.actor, incident)
+        self._record(ChangeKind.INCIDENT, incident.id, incident.site_id, update)
+
+    def load_incidents(self, incidents: Iterable[Incident]) -> None:
+        """Adopt the open incidents the store holds (at start); no change is recorded (a client connecting later
+        gets them in its snapshot)."""
+        for incident in incidents:
+            if incident.state is not IncidentState.CLOSED and incident.id not in self._incident_versions:
+                self._incident_versions[incident.id] = incident
+                self.incidents[incident.id] = incident
 
     def _index(self, alarm: Alarm, touched: list[DeviceLive]) -> None:
         if alarm.is_hidden:
@@ -241,14 +274,18 @@ class TenantFeed:
         return self.purged_through <= seq <= self.seq
 
     def snapshot(self, cursor: str, sites: frozenset[str] | None, now: float) -> Snapshot:
-        """Every open alarm and the current state of every device and zone, within `sites` (a zone whose state has
-        changed since it was last sent is shown as it is now; its change follows within `zone_interval_s`)."""
+        """Every open alarm, the current state of every device and zone, and every open incident (the most urgent,
+        then the newest opened first, as `GET /api/incidents`), within `sites` (a zone whose state has changed since
+        it was last sent is shown as it is now; its change follows within `zone_interval_s`)."""
         low = self._low_battery
+        incidents = [incident for incident in self.incidents.values() if visible(incident.site_id, sites)]
+        incidents.sort(key=lambda incident: (incident.priority, -incident.opened_at, incident.id))
         return Snapshot(
             cursor=cursor,
             alarms=[alarm for alarm in self.alarms.values() if visible(alarm.key.site_id, sites)],
             devices=[device.state(low) for device in self.devices.values() if visible(device.site_id, sites)],
             zones=[_current(zone, now) for zone in self.zones.values() if visible(zone.site_id, sites)],
+            incidents=incidents,
         )
 
     def take_pending(self) -> list[Entry]:
@@ -258,16 +295,22 @@ class TenantFeed:
         return pending
 
     def purge_closed(self, now: float) -> None:
-        """Forget alarms closed more than `closed_alarm_keep_s` ago."""
+        """Forget alarms and incidents closed more than `closed_alarm_keep_s` ago (unless open again since)."""
         cutoff = now - self._settings.closed_alarm_keep_s
         closed = self._closed
         while closed and closed[0][0] <= cutoff:
-            _, alarm_id = closed.popleft()
-            alarm = self._versions.get(alarm_id)
-            if alarm is None or alarm.is_open:
-                continue
-            del self._versions[alarm_id]
-            entry = self.latest.pop((ChangeKind.ALARM, alarm_id), None)
+            _, kind, entity_id = closed.popleft()
+            if kind is ChangeKind.ALARM:
+                alarm = self._versions.get(entity_id)
+                if alarm is None or alarm.is_open:
+                    continue
+                del self._versions[entity_id]
+            else:
+                incident = self._incident_versions.get(entity_id)
+                if incident is None or incident.state is not IncidentState.CLOSED:
+                    continue
+                del self._incident_versions[entity_id]
+            entry = self.latest.pop((kind, entity_id), None)
             if entry is not None:
                 self.purged_through = max(self.purged_through, entry.seq)
 

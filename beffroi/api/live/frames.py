@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from beffroi.domain.alarms import Alarm
-from beffroi.domain.messages import AlarmChange
+from beffroi.domain.incidents import Incident
+from beffroi.domain.messages import AlarmChange, IncidentChangeKind
 
 MAX_SITES = 1000
 SiteId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -33,6 +34,7 @@ class ChangeKind(StrEnum):
     ALARM = "alarm"
     DEVICE = "device"
     ZONE = "zone"
+    INCIDENT = "incident"
 
 
 class Health(StrEnum):
@@ -76,12 +78,21 @@ class ZoneState(msgspec.Struct, frozen=True):
     updated_at: float
 
 
+class IncidentUpdate(msgspec.Struct, frozen=True):
+    """An incident's summary after a change (the shape of `GET /api/incidents`' items), with what happened and who
+    did it; the timeline, alarms and procedure stay behind `GET /api/incidents/{id}`."""
+
+    change: IncidentChangeKind
+    actor: str
+    incident: Incident
+
+
 class Change(msgspec.Struct, frozen=True):
-    """One numbered change of one alarm, device or zone."""
+    """One numbered change of one alarm, device, zone or incident."""
 
     seq: int
     kind: ChangeKind
-    data: AlarmChange | DeviceState | ZoneState
+    data: AlarmChange | DeviceState | ZoneState | IncidentUpdate
 
 
 class UserOut(msgspec.Struct, frozen=True):
@@ -108,6 +119,7 @@ class Snapshot(msgspec.Struct, frozen=True, tag="snapshot", tag_field="type"):
     alarms: list[Alarm]
     devices: list[DeviceState]
     zones: list[ZoneState]
+    incidents: list[Incident]
 
 
 class Heartbeat(msgspec.Struct, frozen=True, tag="heartbeat", tag_field="type"):

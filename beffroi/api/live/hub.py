@@ -1,9 +1,9 @@
 """The hub: every tenant's live feed, the consoles connected to them, and the clock that batches what they get.
 
-Input (from the live worker, `beffroi.workers.live`): the registry, the open alarms, alarm changes and reading
-batches. Output: per connected console, a snapshot or a resumption at connection, then `changes` frames, at most one
-per `batch_interval_s` (`tick`). Everything runs on the event loop, without locks: a connection's snapshot and its
-registration happen in one step, so no change falls between them.
+Input (from the live worker, `beffroi.workers.live`): the registry, the open alarms and incidents, alarm changes,
+incident changes and reading batches. Output: per connected console, a snapshot or a resumption at connection, then
+`changes` frames, at most one per `batch_interval_s` (`tick`). Everything runs on the event loop, without locks: a
+connection's snapshot and its registration happen in one step, so no change falls between them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from beffroi.api.live.frames import changes_frame, encode
 from beffroi.api.live.settings import LiveSettings
 from beffroi.api.live.subscriber import Subscriber
 from beffroi.domain.alarms import Alarm
-from beffroi.domain.messages import AlarmChange
+from beffroi.domain.incidents import Incident
+from beffroi.domain.messages import AlarmChange, IncidentChange
 from beffroi.domain.observations import Reading
 from beffroi.domain.registry import Device, Zone
 
@@ -84,6 +85,18 @@ class LiveHub:
         """An alarm changed (as the engine published it)."""
         self.feed(change.alarm.key.tenant_id).apply_alarm(change, self._clock())
 
+    def load_incidents(self, incidents: Iterable[Incident]) -> None:
+        """The open incidents the store holds, at start (any tenant)."""
+        by_tenant: dict[str, list[Incident]] = {}
+        for incident in incidents:
+            by_tenant.setdefault(incident.tenant_id, []).append(incident)
+        for tenant_id, tenant_incidents in by_tenant.items():
+            self.feed(tenant_id).load_incidents(tenant_incidents)
+
+    def apply_incident_change(self, change: IncidentChange) -> None:
+        """An incident changed (as the incident worker published it)."""
+        self.feed(change.incident.tenant_id).apply_incident(change, self._clock())
+
     def apply_readings(self, tenant_id: str, readings: Sequence[Reading]) -> None:
         """A batch of one tenant's readings."""
         feed = self._feeds.get(tenant_id)
@@ -132,7 +145,7 @@ class LiveHub:
 
     def tick(self, now: float | None = None) -> None:
         """Send the zones due, hand every tenant's pending changes to its subscribers as one frame each, and forget
-        the alarms closed long enough ago."""
+        the alarms and incidents closed long enough ago."""
         now = self._clock() if now is None else now
         for feed in self._feeds.values():
             feed.flush_zones(now)

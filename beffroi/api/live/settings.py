@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """How often the hub sends, how far a client may fall behind, and how long closed alarms stay resumable."""
+    """How often the hub sends, how far a client may fall behind, and how long closed alarms and incidents stay
+    resumable."""
 
     heartbeat_s: float = 5.0
     """A heartbeat frame goes out after this long without another frame."""
@@ -20,7 +21,7 @@ class LiveSettings:
     max_frames_behind: int = 1000
     """A client with more frames than this waiting to be sent is closed with 4408 (too slow)."""
     closed_alarm_keep_s: float = 3600.0
-    """A closed alarm stays resumable (its last change is replayed to a resuming client) for this long."""
+    """A closed alarm or incident stays resumable (its last change is replayed to a resuming client) for this long."""
     low_battery_pct: int = 20
     """A device whose battery is below this percentage is `low_battery`."""
 

@@ -4,8 +4,9 @@
  * (`[data-incident-action=start|resume|hold|resolve|close|reopen|assign-me|assign-desk|disposition-true|
  * disposition-false|disposition-duplicate]`, `#incident-note` and `#incident-note-submit`); its procedure, to work
  * step by step; its alarms (a click selects one on the map), its evidence, and its timeline (`#timeline-order`
- * turns it newest or oldest first). A viewer sees the same without any action. GET /api/incidents/{id} is polled
- * every 5 s while it is open and after every action; refused actions show the server's reason in a toast.
+ * turns it newest or oldest first). A viewer sees the same without any action. GET /api/incidents/{id} is fetched when
+ * it opens, after every action, and whenever the live stream brings a change of the incident (`refresh`, from its
+ * owner), never on a timer; refused actions show the server's reason in a toast.
  */
 
 import { ApiError, type ApiClient, describeFailure } from "../api";
@@ -22,14 +23,21 @@ import { formatAge, formatTime, label, language, type MessageKey, t } from "../i
 import { Poller } from "../poller";
 import { completionRequest, skipJustification, type StepInput, MAX_STEP_TEXT } from "../procedure";
 import type { Registry } from "../registry";
-import type { AlarmOut, Disposition, EvidenceOut, IncidentDetailOut, IncidentOut, TimelineEntryOut } from "../types";
+import type {
+  AlarmOut,
+  Disposition,
+  EvidenceOut,
+  IncidentChangeOut,
+  IncidentDetailOut,
+  IncidentOut,
+  TimelineEntryOut,
+} from "../types";
 import { h, replaceChildren, text, translateTree } from "./dom";
 import { incidentOwner, incidentPlace } from "./incident-list";
 import { renderProcedure } from "./procedure-view";
 import { askText } from "./text-dialog";
 import type { Toaster } from "./toast";
 
-const POLL_MS = 5000;
 const MAX_NOTE = 4000;
 const DISPOSITIONS: Disposition[] = ["true", "false", "duplicate"];
 
@@ -54,8 +62,8 @@ export interface IncidentDrawerOptions {
   /** The open incidents known to the list (duplicate suggestions) and the desks known (assignment suggestions). */
   incidents: () => readonly IncidentOut[];
   desks: () => string[];
-  /** An action changed an incident: refresh the list. */
-  changed: () => void;
+  /** An action changed an incident: its answer, to show in the list at once. */
+  changed: (result: IncidentChangeOut) => void;
   /** The drawer closed (the list unselects its row). */
   closed: () => void;
 }
@@ -63,7 +71,8 @@ export interface IncidentDrawerOptions {
 export class IncidentDrawer {
   readonly element: HTMLElement;
   private readonly options: IncidentDrawerOptions;
-  private readonly poller: Poller;
+  /** Loads the incident shown, one request at a time (never started: it runs on demand only). */
+  private readonly loader: Poller;
   private readonly kind: HTMLElement;
   private readonly title: HTMLElement;
   private readonly chips: HTMLElement;
@@ -91,7 +100,7 @@ export class IncidentDrawer {
 
   constructor(options: IncidentDrawerOptions) {
     this.options = options;
-    this.poller = new Poller(() => this.load(), POLL_MS);
+    this.loader = new Poller(() => this.load(), 0);
     this.kind = h("span", { class: "details-kind" });
     this.title = h("h2", { class: "details-title", id: "incident-title" });
     this.chips = h("div", { class: "incident-chips" });
@@ -165,7 +174,7 @@ export class IncidentDrawer {
     return this.incidentId;
   }
 
-  /** Show this incident (loading it at once) and poll it while open. */
+  /** Show this incident, loading it at once. */
   open(incidentId: string): void {
     if (incidentId !== this.incidentId) {
       this.incidentId = incidentId;
@@ -184,21 +193,21 @@ export class IncidentDrawer {
       this.element.dataset.incidentId = incidentId;
     }
     this.element.hidden = false;
-    this.poller.start();
+    void this.loader.now();
   }
 
   close(): void {
     if (this.incidentId === null) return;
-    this.poller.stop();
+    this.loader.stop();
     this.incidentId = null;
     this.detail = null;
     this.element.hidden = true;
     this.options.closed();
   }
 
-  /** Fetch the incident again now (after an action elsewhere). */
+  /** Fetch the incident shown again (a change of it arrived on the live stream). */
   refresh(): void {
-    if (this.incidentId !== null) void this.poller.now();
+    if (this.incidentId !== null) void this.loader.now();
   }
 
   applyLanguage(): void {
@@ -210,7 +219,7 @@ export class IncidentDrawer {
   }
 
   dispose(): void {
-    this.poller.stop();
+    this.loader.stop();
   }
 
   private async load(): Promise<void> {
@@ -462,14 +471,16 @@ export class IncidentDrawer {
     );
   }
 
-  /** Run an action on the incident shown; on success a toast, a refresh of the drawer and of the list. */
-  private async act(name: string, run: (incidentId: string) => Promise<unknown>): Promise<boolean> {
+  /** Run an action on the incident shown; on success a toast and its answer to the list; then a reload of the
+   * drawer (a refused action may mean the incident changed). */
+  private async act(name: string, run: (incidentId: string) => Promise<IncidentChangeOut>): Promise<boolean> {
     const incidentId = this.incidentId;
     if (incidentId === null || this.busy) return false;
     this.setBusy(true);
     try {
-      await run(incidentId);
+      const result = await run(incidentId);
       this.options.toaster.show(t("action.done", { action: name }));
+      this.options.changed(result);
       return true;
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) {
@@ -478,8 +489,7 @@ export class IncidentDrawer {
       return false;
     } finally {
       this.setBusy(false);
-      if (this.incidentId === incidentId) void this.poller.now();
-      this.options.changed();
+      if (this.incidentId === incidentId) void this.loader.now();
     }
   }
 

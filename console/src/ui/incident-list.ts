@@ -1,8 +1,8 @@
 /**
  * The incidents tab: open incidents (new, in progress, on hold, resolved) by priority then newest first, filtered
  * by state, site and "mine", each row showing type, title, place, age, assignee and desk, and its alarm count.
- * The panel polls GET /api/incidents (the live stream carries no incidents) through its owner; clicking a row opens
- * the incident. Stable selectors: `#incident-filter-state`, rows `[data-incident-id]` with `data-state` and
+ * Its owner fills it from the live stream's incidents (snapshot and changes: every open incident, no page); clicking
+ * a row opens the incident. Stable selectors: `#incident-filter-state`, rows `[data-incident-id]` with `data-state` and
  * `data-priority`.
  */
 
@@ -46,8 +46,6 @@ export class IncidentList {
   private readonly options: IncidentListOptions;
   private readonly list: HTMLUListElement;
   private readonly empty: HTMLElement;
-  private readonly status: HTMLElement;
-  private readonly footer: HTMLElement;
   private readonly stateFilter: HTMLSelectElement;
   private readonly siteFilter: HTMLSelectElement;
   private readonly mine: HTMLInputElement;
@@ -55,8 +53,6 @@ export class IncidentList {
   private readonly ageTimer: ReturnType<typeof setInterval>;
   private incidents: IncidentOut[] = [];
   private loaded = false;
-  /** Open incidents the server has beyond the page loaded. */
-  private beyond = 0;
   private filter: IncidentFilter = { state: null, siteId: null, assignee: null };
   private selected: string | null = null;
 
@@ -92,10 +88,6 @@ export class IncidentList {
       }
     });
     this.empty = h("p", { class: "empty" }, t("app.loading"));
-    this.status = h("p", { class: "list-status", role: "status" });
-    this.status.hidden = true;
-    this.footer = h("p", { class: "list-footer" });
-    this.footer.hidden = true;
     this.element = h(
       "section",
       { class: "incident-panel" },
@@ -106,32 +98,22 @@ export class IncidentList {
         h("label", { class: "filter-field" }, text("span", "alarms.filterSite"), this.siteFilter),
         h("label", { class: "filter-check" }, this.mine, text("span", "incidents.mine")),
       ),
-      this.status,
       this.empty,
       this.list,
-      this.footer,
     );
     this.ageTimer = setInterval(() => this.tickAges(), AGE_TICK_MS);
   }
 
-  /** The incidents last loaded (every open one, unfiltered). */
+  /** The incidents shown (every open one, unfiltered). */
   get all(): readonly IncidentOut[] {
     return this.incidents;
   }
 
-  /** Show a fresh page of open incidents (the most urgent first), `total` counting those beyond the page. */
-  setIncidents(incidents: IncidentOut[], total: number = incidents.length): void {
-    this.incidents = incidents;
-    this.beyond = Math.max(0, total - incidents.length);
+  /** Show these open incidents (in any order: the list sorts them) as the live stream has them now. */
+  setIncidents(incidents: Iterable<IncidentOut>): void {
+    this.incidents = [...incidents];
     this.loaded = true;
-    this.status.hidden = true;
     this.render();
-  }
-
-  /** The last refresh failed: say so, keep showing what was loaded. */
-  setError(message: string): void {
-    this.status.textContent = t("incidents.failed", { detail: message });
-    this.status.hidden = false;
   }
 
   select(incidentId: string | null): void {
@@ -181,8 +163,6 @@ export class IncidentList {
       if (element === cursor) cursor = cursor.nextElementSibling;
       else this.list.insertBefore(element, cursor);
     }
-    this.footer.hidden = this.beyond === 0;
-    this.footer.textContent = t("incidents.more", { n: this.beyond });
     this.empty.hidden = shown.length > 0;
     this.empty.textContent = !this.loaded
       ? t("app.loading")
