@@ -6,7 +6,7 @@ them (`extra="forbid"`, checked by the tests against every response), as `beffro
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,8 @@ from beffroi.store.incidents import RateGrouping
 Text = Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S")]
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")]
 Link = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]
+Language = Literal["en", "fr"]
+"""A language of the console, which a procedure's texts may be written in (`beffroi.domain.procedures.LANGUAGES`)."""
 
 
 class IncidentOut(Shape):
@@ -92,8 +94,23 @@ class StepChoiceOut(Shape):
     next: str
 
 
+class StepTranslationOut(Shape):
+    """A step's texts in one more language: `checklist` by index ("" for an item not translated; empty when none
+    is), `choices` the labels by choice id. What is empty or missing reads in the procedure's language."""
+
+    text: str
+    checklist: list[str]
+    choices: dict[str, str]
+
+
+class ProcedureTranslationOut(Shape):
+    """A procedure's title in one more language ("": not translated)."""
+
+    title: str
+
+
 class ProcedureStepOut(Shape):
-    """A step's definition."""
+    """A step's definition, its texts in the procedure's language and in the others (`translations`)."""
 
     id: str
     text: str
@@ -101,6 +118,7 @@ class ProcedureStepOut(Shape):
     checklist: list[str]
     choices: list[StepChoiceOut]
     next: str
+    translations: dict[Language, StepTranslationOut]
 
 
 class StepProgressOut(Shape):
@@ -117,7 +135,8 @@ class StepProgressOut(Shape):
 
 
 class ProcedureRunOut(Shape):
-    """A procedure attached to an incident: its steps and their progress, in order."""
+    """A procedure attached to an incident: its steps and their progress, in order; its texts are in `language`,
+    and in the other languages in the `translations` of the procedure (title) and of each step."""
 
     tenant_id: str
     incident_id: str
@@ -126,6 +145,8 @@ class ProcedureRunOut(Shape):
     attached_at: float
     steps: list[ProcedureStepOut]
     progress: list[StepProgressOut]
+    language: Language
+    translations: dict[Language, ProcedureTranslationOut]
 
 
 class StepOut(Shape):
@@ -138,6 +159,7 @@ class StepOut(Shape):
     checklist: list[str]
     choices: list[StepChoiceOut]
     next: str
+    translations: dict[Language, StepTranslationOut]
     status: StepStatus
     applicable: bool
     current: bool
@@ -150,10 +172,14 @@ class StepOut(Shape):
 
 
 class ProcedureOut(Shape):
-    """An incident's procedure, `complete` once no applicable step is pending."""
+    """An incident's procedure, `complete` once no applicable step is pending. Its texts (title, each step's text,
+    checklist items and choice labels) are in `language`; `translations` (the procedure's and each step's) hold
+    them in the console's other languages: a client shows its own language where a text has it."""
 
     procedure: str
     title: str
+    language: Language
+    translations: dict[Language, ProcedureTranslationOut]
     attached_at: float
     complete: bool
     steps: list[StepOut]

@@ -5,6 +5,11 @@ when `next` is empty, or ends the procedure when `next` is `end`. A step with `c
 picks a choice, and the choice's `next` says where to go. Targets always lie further down the list, so a
 procedure has no loop. The *path* is the steps reached from the first one given the choices made so far; it
 stops after a branching step not answered yet. Steps off the path are not applicable.
+
+Texts are written in the procedure's `language` (a step's text, its checklist items, its choices' labels, the
+title), and `translations` carry them in the other languages of the console, keyed by language: what a translation
+leaves empty is shown in the procedure's language. Checklist items and choices are identified by index and id,
+never by their text, so ticking and choosing do not depend on the language.
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ import msgspec
 
 END = "end"
 """The `next` of a step or a choice that ends the procedure."""
+LANGUAGES: tuple[str, ...] = ("en", "fr")
+"""The languages a procedure's texts may be written in: those of the console."""
+DEFAULT_LANGUAGE = "en"
+"""The language of a procedure's texts unless its file says otherwise, and the console's fallback."""
 
 
 class StepChoice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -25,8 +34,24 @@ class StepChoice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     next: str = ""
 
 
+class StepTranslation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A step's texts in one more language: its text, its checklist items (by index, "" for one not translated) and
+    its choices' labels (by choice id); what is empty or missing reads in the procedure's language."""
+
+    text: str = ""
+    checklist: tuple[str, ...] = ()
+    choices: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class ProcedureTranslation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A procedure's title in one more language ("": not translated)."""
+
+    title: str = ""
+
+
 class ProcedureStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One step: what to do, whether it is required, its checklist items, and where it leads."""
+    """One step: what to do, whether it is required, its checklist items, where it leads, and its texts in the
+    other languages (by language)."""
 
     id: str
     text: str
@@ -34,6 +59,7 @@ class ProcedureStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     checklist: tuple[str, ...] = ()
     choices: tuple[StepChoice, ...] = ()
     next: str = ""
+    translations: dict[str, StepTranslation] = msgspec.field(default_factory=dict)
 
     def target(self, choice: str | None) -> str:
         """Where the step leads once done with `choice` (or skipped, `choice` None: its `next`, else the first
@@ -70,8 +96,8 @@ class StepProgress(msgspec.Struct, frozen=True):
 
 
 class ProcedureRun(msgspec.Struct, frozen=True):
-    """A procedure attached to one incident: its definition as it was when attached, and each step's progress (in
-    the steps' order)."""
+    """A procedure attached to one incident: its definition as it was when attached (texts in `language`, the title
+    in other languages in `translations`), and each step's progress (in the steps' order)."""
 
     tenant_id: str
     incident_id: str
@@ -80,6 +106,8 @@ class ProcedureRun(msgspec.Struct, frozen=True):
     attached_at: float
     steps: tuple[ProcedureStep, ...]
     progress: tuple[StepProgress, ...]
+    language: str = DEFAULT_LANGUAGE
+    translations: dict[str, ProcedureTranslation] = msgspec.field(default_factory=dict)
 
     def step(self, step_id: str) -> tuple[ProcedureStep, StepProgress] | None:
         """The step with this id and its progress, or None."""
@@ -129,6 +157,7 @@ class StepView(msgspec.Struct, frozen=True):
     checklist: tuple[str, ...]
     choices: tuple[StepChoice, ...]
     next: str
+    translations: dict[str, StepTranslation]
     status: StepStatus
     applicable: bool
     current: bool
@@ -141,10 +170,13 @@ class StepView(msgspec.Struct, frozen=True):
 
 
 class ProcedureView(msgspec.Struct, frozen=True):
-    """An incident's procedure as the console shows it: every step, which apply, which is current."""
+    """An incident's procedure as the console shows it: every step, which apply, which is current; texts in
+    `language` and in the other languages (`translations`, the console picks its own)."""
 
     procedure: str
     title: str
+    language: str
+    translations: dict[str, ProcedureTranslation]
     attached_at: float
     complete: bool
     steps: tuple[StepView, ...]
@@ -166,6 +198,7 @@ def view(run: ProcedureRun) -> ProcedureView:
             checklist=step.checklist,
             choices=step.choices,
             next=step.next,
+            translations=step.translations,
             status=progress.status,
             applicable=step.id in on_path,
             current=step.id == current,
@@ -178,4 +211,6 @@ def view(run: ProcedureRun) -> ProcedureView:
         )
         for step, progress in zip(run.steps, run.progress, strict=True)
     )
-    return ProcedureView(run.procedure, run.title, run.attached_at, current is None, steps)
+    return ProcedureView(
+        run.procedure, run.title, run.language, run.translations, run.attached_at, current is None, steps
+    )

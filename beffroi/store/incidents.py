@@ -28,7 +28,15 @@ from beffroi.domain.incidents import (
     TimelineKind,
 )
 from beffroi.domain.messages import IncidentChange
-from beffroi.domain.procedures import ProcedureRun, ProcedureStep, StepChoice, StepProgress, StepStatus
+from beffroi.domain.procedures import (
+    ProcedureRun,
+    ProcedureStep,
+    ProcedureTranslation,
+    StepChoice,
+    StepProgress,
+    StepStatus,
+    StepTranslation,
+)
 from beffroi.errors import NotFound
 from beffroi.store.statements import check_limit, dialect_insert, in_time_range, insert_new, upsert
 from beffroi.store.tables import (
@@ -446,6 +454,9 @@ def _step_rows(run: ProcedureRun) -> list[dict[str, Any]]:
             "ts": progress.ts,
             "justification": progress.justification,
             "note": progress.note,
+            "language": run.language,
+            "procedure_translations": msgspec.to_builtins(run.translations),
+            "translations": msgspec.to_builtins(step.translations),
         }
         for position, (step, progress) in enumerate(zip(run.steps, run.progress, strict=True))
     ]
@@ -479,6 +490,7 @@ def _run(rows: list[Any]) -> ProcedureRun:
             checklist=tuple(row.checklist),
             choices=msgspec.convert(row.choices, tuple[StepChoice, ...]),
             next=row.next_step,
+            translations=msgspec.convert(row.translations, dict[str, StepTranslation]),
         )
         for row in rows
     )
@@ -496,5 +508,13 @@ def _run(rows: list[Any]) -> ProcedureRun:
         for row in rows
     )
     return ProcedureRun(
-        first.tenant_id, first.incident_id, first.procedure, first.procedure_title, first.attached_at, steps, progress
+        first.tenant_id,
+        first.incident_id,
+        first.procedure,
+        first.procedure_title,
+        first.attached_at,
+        steps,
+        progress,
+        first.language,
+        msgspec.convert(first.procedure_translations, dict[str, ProcedureTranslation]),
     )

@@ -334,6 +334,10 @@ incident_procedure_steps = sa.Table(
     sa.Column("ts", UtcTimestamp(), nullable=True),
     _text("justification"),
     _text("note"),
+    # The language of the texts above, and their translations: the procedure's title's, and the step's (migration 0006).
+    _text("language", server_default="en"),
+    sa.Column("procedure_translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
     # The procedure is part of the key: a reclassified incident keeps the progress of its former procedure.
     sa.PrimaryKeyConstraint("tenant_id", "incident_id", "procedure", "step_id"),
     sa.ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]),

@@ -1,11 +1,84 @@
 /**
- * An incident's procedure (SOP) as the console draws it, without the DOM: each step's number, phase, checklist
- * (the server's ticks once done, the operator's own ticks while pending), choices and where each leads, whether
- * the operator can complete or skip it and what is still missing; and the requests the step's buttons send.
+ * An incident's procedure (SOP) as the console draws it, without the DOM: its title and each step's number, phase,
+ * text, checklist (the server's ticks once done, the operator's own ticks while pending), choices and where each
+ * leads, whether the operator can complete or skip it and what is still missing; and the requests the step's
+ * buttons send. Texts read in the interface's language when the procedure has them in it, else in English, else in
+ * the procedure's own language; checklist items are ticked by index and choices made by id, whatever the language.
  */
 
 import type { CompleteStepRequest } from "./api";
-import type { ProcedureOut, StepOut, StepStatus } from "./types";
+import { language as interfaceLanguage } from "./i18n";
+import type { Language, ProcedureOut, StepOut, StepStatus } from "./types";
+
+/** A step's texts in one more language: checklist items by index ("" where not translated), labels by choice id. */
+export interface StepTranslation {
+  text: string;
+  checklist: string[];
+  choices: Record<string, string>;
+}
+
+/** A procedure's title in one more language. */
+export interface ProcedureTranslation {
+  title: string;
+}
+
+/** A step with its texts in the procedure's other languages (absent from a server that sends none). */
+export type LocalisedStep = StepOut & { translations?: Partial<Record<Language, StepTranslation>> };
+
+/**
+ * A procedure as the API sends it: its texts in `language` (English when absent) and in the other languages under
+ * the `translations` of the procedure (title) and of each step.
+ */
+export type LocalisedProcedure = Omit<ProcedureOut, "steps"> & {
+  language?: string;
+  translations?: Partial<Record<Language, ProcedureTranslation>>;
+  steps: LocalisedStep[];
+};
+
+/** The language the console falls back to when a text is not in the interface's. */
+export const FALLBACK_LANGUAGE: Language = "en";
+
+/**
+ * A text in `wanted` if the procedure has it, else in English, else as written (`base`, in `written`, the
+ * procedure's language). `translated` gives the text in another language ("" or undefined: not translated).
+ */
+export function localText(
+  base: string,
+  written: string | undefined,
+  wanted: Language,
+  translated: (language: Language) => string | undefined,
+): string {
+  const own = written ?? FALLBACK_LANGUAGE;
+  for (const language of wanted === FALLBACK_LANGUAGE ? [wanted] : [wanted, FALLBACK_LANGUAGE]) {
+    if (language === own) return base;
+    const text = translated(language);
+    if (text !== undefined && text.trim() !== "") return text;
+  }
+  return base;
+}
+
+/** The procedure's title in `wanted` (default: the interface's language). */
+export function procedureTitle(procedure: LocalisedProcedure, wanted: Language = interfaceLanguage()): string {
+  return localText(procedure.title, procedure.language, wanted, (language) => procedure.translations?.[language]?.title);
+}
+
+/** A step's text, checklist items and choice labels (by id) in `wanted`, falling back as `localText` does. */
+export function stepTexts(
+  step: LocalisedStep,
+  written: string | undefined,
+  wanted: Language,
+): { text: string; checklist: string[]; choices: Map<string, string> } {
+  const pick = (base: string, translated: (translation: StepTranslation) => string | undefined) =>
+    localText(base, written, wanted, (language) => {
+      const translation = step.translations?.[language];
+      return translation === undefined ? undefined : translated(translation);
+    });
+  return {
+    text: pick(step.text, (translation) => translation.text),
+    checklist: step.checklist.map((item, index) => pick(item, (translation) => translation.checklist[index])),
+    choices: new Map(step.choices.map((choice) => [choice.id, pick(choice.label, (translation) => translation.choices[choice.id])])),
+  };
+}
 
 /** The most characters a justification or a note may have (the API's limit). */
 export const MAX_STEP_TEXT = 2000;
@@ -91,12 +164,14 @@ export function missingFor(step: Pick<StepOut, "checklist" | "choices">, input: 
 
 /**
  * The procedure's steps as the console draws them. `canAct`: the role and the incident's state let the operator
- * work the procedure; `inputs`: the operator's unsent ticks and choices per step id.
+ * work the procedure; `inputs`: the operator's unsent ticks and choices per step id; `wanted`: the language to
+ * read the texts in (default: the interface's).
  */
 export function stepModels(
-  procedure: ProcedureOut,
+  procedure: LocalisedProcedure,
   canAct: boolean,
   inputs: ReadonlyMap<string, StepInput> = new Map(),
+  wanted: Language = interfaceLanguage(),
 ): StepModel[] {
   const { steps } = procedure;
   return steps.map((step, position) => {
@@ -104,25 +179,26 @@ export function stepModels(
     const input = inputs.get(step.id) ?? EMPTY_INPUT;
     const actionable = canAct && pending && step.applicable;
     const done = new Set(step.checked);
+    const texts = stepTexts(step, procedure.language, wanted);
     return {
       id: step.id,
       number: position + 1,
-      text: step.text,
+      text: texts.text,
       required: step.required,
       status: step.status,
       phase: phaseOf(step),
-      checklist: step.checklist.map((label, index) => ({
+      checklist: texts.checklist.map((label, index) => ({
         index,
         label,
         checked: pending ? input.ticked.has(index) : done.has(index),
       })),
       choices: step.choices.map((choice) => ({
         id: choice.id,
-        label: choice.label,
+        label: texts.choices.get(choice.id) ?? choice.label,
         chosen: pending ? input.choice === choice.id : step.choice === choice.id,
         leadsTo: stepTarget(steps, position, choice.next),
       })),
-      chosenLabel: step.choice === null ? null : (step.choices.find((choice) => choice.id === step.choice)?.label ?? step.choice),
+      chosenLabel: step.choice === null ? null : (texts.choices.get(step.choice) ?? step.choice),
       actionable,
       missing: actionable ? missingFor(step, input) : [],
       actor: step.actor,

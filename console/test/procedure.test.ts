@@ -1,9 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { setLanguage } from "../src/i18n";
 import {
   completionRequest,
   EMPTY_INPUT,
+  type LocalisedProcedure,
+  type LocalisedStep,
+  localText,
   missingFor,
   procedureProgress,
+  procedureTitle,
   skipJustification,
   type StepInput,
   stepModels,
@@ -149,5 +154,94 @@ describe("the requests of a step's buttons", () => {
     expect(skipJustification("   ")).toBeNull();
     expect(skipJustification("  the patrol is on site ")).toBe("the patrol is on site");
     expect(skipJustification("x".repeat(3000))).toHaveLength(2000);
+  });
+});
+
+/** The fire procedure as the API sends it with its French translations: the alert's second item and the
+ * "not_seen" label are not translated. */
+function bilingualFire(): LocalisedProcedure {
+  const procedure = fireProcedure();
+  return {
+    ...procedure,
+    language: "en",
+    translations: { fr: { title: "Incendie" } },
+    steps: procedure.steps.map((entry): LocalisedStep => {
+      if (entry.id === "verify") {
+        return { ...entry, text: "Look at the cameras", translations: { fr: { text: "Levée de doute", checklist: [], choices: { confirmed: "Confirmé" } } } };
+      }
+      if (entry.id === "alert") {
+        return {
+          ...entry,
+          text: "Call the fire brigade",
+          translations: { fr: { text: "Appeler les sapeurs-pompiers (18 / 112)", checklist: ["Sapeurs-pompiers appelés", ""], choices: {} } },
+        };
+      }
+      return entry;
+    }),
+  };
+}
+
+describe("procedure texts in the interface's language", () => {
+  afterEach(() => setLanguage("fr"));
+
+  it("reads the title, texts, checklist items and labels in French where translated, else in English", () => {
+    const procedure = bilingualFire();
+    expect(procedureTitle(procedure, "fr")).toBe("Incendie");
+    const [verify, , , alert, meet] = stepModels(procedure, true, new Map(), "fr");
+    expect(verify!.text).toBe("Levée de doute");
+    expect(verify!.choices.map((choice) => choice.label)).toEqual(["Confirmé", "Nothing seen"]);
+    expect(verify!.chosenLabel).toBe("Confirmé");
+    expect(alert!.text).toBe("Appeler les sapeurs-pompiers (18 / 112)");
+    expect(alert!.checklist.map((item) => item.label)).toEqual(["Sapeurs-pompiers appelés", "Officer informed"]);
+    expect(meet!.text).toBe("Do meet"); // no translation at all
+  });
+
+  it("reads the procedure's own texts in English", () => {
+    const procedure = bilingualFire();
+    expect(procedureTitle(procedure, "en")).toBe("Fire");
+    const [verify, , , alert] = stepModels(procedure, true, new Map(), "en");
+    expect([verify!.text, verify!.chosenLabel, alert!.checklist[0]!.label]).toEqual(["Look at the cameras", "Confirmed", "Brigade called"]);
+  });
+
+  it("follows the interface's language by default", () => {
+    const procedure = bilingualFire();
+    setLanguage("fr");
+    expect([procedureTitle(procedure), stepModels(procedure, true)[0]!.text]).toEqual(["Incendie", "Levée de doute"]);
+    setLanguage("en");
+    expect([procedureTitle(procedure), stepModels(procedure, true)[0]!.text]).toEqual(["Fire", "Look at the cameras"]);
+  });
+
+  it("ticks by index and chooses by id whatever the language", () => {
+    const procedure = bilingualFire();
+    const input = withChoice(withTick(withTick(EMPTY_INPUT, 1, true), 0, true), "confirmed");
+    const inputs = new Map([["alert", input]]);
+    const [french, english] = (["fr", "en"] as const).map((wanted) => stepModels(procedure, true, inputs, wanted)[3]!);
+    expect(french!.checklist.map((item) => [item.index, item.checked])).toEqual(english!.checklist.map((item) => [item.index, item.checked]));
+    expect(french!.missing).toEqual([]);
+    expect(completionRequest(procedure.steps[3]!, input)).toEqual({ ok: true, request: { choice: null, checked: [0, 1], note: "" } });
+  });
+
+  it("falls back to English, then to the procedure's own language", () => {
+    // A procedure written in French with English translations, shown in English and in French.
+    const french: LocalisedProcedure = {
+      ...fireProcedure(),
+      title: "Incendie",
+      language: "fr",
+      translations: { en: { title: "Fire" } },
+      steps: [{ ...step({ id: "verify", text: "Regarder les caméras" }), translations: { en: { text: "Look at the cameras", checklist: [], choices: {} } } }],
+    };
+    expect([procedureTitle(french, "en"), procedureTitle(french, "fr")]).toEqual(["Fire", "Incendie"]);
+    expect(stepModels(french, true, new Map(), "en")[0]!.text).toBe("Look at the cameras");
+    expect(stepModels(french, true, new Map(), "fr")[0]!.text).toBe("Regarder les caméras");
+    // French wanted, only English translated: English; nothing translated: as written.
+    expect(localText("Fire", "en", "fr", () => undefined)).toBe("Fire");
+    expect(localText("Feuer", "de", "fr", (language) => (language === "en" ? "Fire" : ""))).toBe("Fire");
+    expect(localText("Feuer", "de", "fr", () => "")).toBe("Feuer");
+  });
+
+  it("shows a procedure from a server that sends no translations as it is", () => {
+    const plain = fireProcedure();
+    expect(procedureTitle(plain, "fr")).toBe("Fire");
+    expect(stepModels(plain, true, new Map(), "fr")[0]!.choices.map((choice) => choice.label)).toEqual(["Confirmed", "Nothing seen"]);
   });
 });

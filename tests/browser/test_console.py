@@ -202,6 +202,9 @@ def test_a_supervisor_works_the_fire_incident_and_a_skipped_step_reaches_the_sup
     expect(drawer).to_be_visible(timeout=10_000)
     incident_id = drawer.get_attribute("data-incident-id")
     assert incident_id, "the drawer does not say which incident it shows"
+    procedure = drawer.locator("section.procedure")
+    expect(procedure).to_contain_text("Procédure : Incendie", timeout=10_000)  # the interface is in French
+    expect(procedure).to_contain_text("Levée de doute à distance")
     skip = drawer.locator("button[data-step-action=skip]").first
     expect(skip).to_be_visible(timeout=10_000)
     skip.click()

@@ -69,6 +69,8 @@ def test_an_incident_reads_back_as_it_was_written(store: Store) -> None:
     assert list(record.alarms) == incidents.open.alarms(TENANT, incident.id)
     assert record.alarms[0].alarm.state.value == "acknowledged"  # the newest snapshot
     assert record.procedure == incidents.open.run(TENANT, incident.id)
+    assert record.procedure is not None and record.procedure.translations["fr"].title == "Effraction"
+    assert record.procedure.steps[0].translations["fr"].choices["intruder_seen"].startswith("Présence")
     expected_timeline = sorted((e for c in changes for e in c.timeline), key=lambda e: (e.ts, e.id))
     assert list(record.timeline) == expected_timeline
     assert sorted(record.evidence, key=lambda e: e.id) == sorted(

@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from beffroi.domain.alarms import Priority
+from beffroi.domain.incidents import open_incident
+from beffroi.domain.messages import IncidentChange, IncidentChangeKind
+from beffroi.engine.procedures import attach, load_procedures
 from beffroi.store.migrator import alembic_config, current_revision, head_revision
 from beffroi.store.store import Store
 from beffroi.store.tables import metadata
@@ -51,7 +56,7 @@ def test_migrate_is_idempotent_and_keeps_the_data(store: Store, engine: sa.Engin
     store.migrate()
     store.migrate()
     with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0005"
+        assert current_revision(connection) == head_revision() == "0006"
     assert store.list_tenants() == [tenant()]
 
 
@@ -63,6 +68,25 @@ def test_downgrade_to_base_then_upgrade_recreates_everything(store: Store, engin
     store.migrate()
     with engine.connect() as connection:
         assert _differences(connection) == []
+
+
+def test_procedure_steps_saved_before_0006_read_in_english_with_no_translation(store: Store, engine: sa.Engine) -> None:
+    store.upsert_tenants([tenant()])
+    generic = load_procedures().for_type("generic")
+    assert generic is not None and generic.translations
+    run = attach(generic, "paris", "inc-1", 1_700_000_000.0)
+    incident = open_incident(
+        "inc-1", "paris", type="generic", title="Generic", priority=Priority.LOW, rule="r", ts=run.attached_at
+    )
+    incident = msgspec.structs.replace(incident, procedure=run.procedure)
+    store.save_incident_changes([IncidentChange(IncidentChangeKind.OPENED, incident, procedure=run)])
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+        command.upgrade(alembic_config(connection), "head")
+    before = store.get_incident_record("paris", "inc-1").procedure
+    assert before is not None and (before.language, before.translations) == ("en", {})
+    assert [step.text for step in before.steps] == [step.text for step in run.steps]
+    assert all(step.translations == {} for step in before.steps)
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://"])

@@ -4,6 +4,10 @@ the operator's actions on one: transition, assign, disposition, notes, complete 
 The incident worker applies each action and writes its timeline and audit entries; it is reached through the
 IncidentCommandSink the application was given (`use_incident_commands`). Viewers read; operators act; closing and
 reopening an incident need a supervisor.
+
+A procedure's texts (title, steps, checklist items, choice labels) come in every language they are written in: in
+the procedure's `language`, and in the others under `translations`; a client shows its own language (the console
+does, falling back to English). Timeline and audit entries stay in the language they were written in.
 """
 
 from __future__ import annotations
@@ -102,7 +106,8 @@ def list_incidents(
 @router.get("/{incident_id}", response_model=IncidentDetailOut, summary="One incident with everything about it")
 def get_incident(incident_id: str, principal: Viewer, context: Context) -> MsgspecJSON:
     """The incident, its alarms as they are now, its timeline (oldest first), its evidence, and its procedure with
-    each step marked applicable and the current one; 404 when the tenant has none with this id."""
+    each step marked applicable and the current one, its texts in every language it has (`language` and
+    `translations`); 404 when the tenant has none with this id."""
     record = context.store.get_incident_record(principal.tenant_id, incident_id)
     detail: dict[str, Any] = {
         "incident": record.incident,

@@ -10,6 +10,7 @@ import { formatTime, label, type MessageKey, t } from "../i18n";
 import {
   EMPTY_INPUT,
   procedureProgress,
+  procedureTitle,
   type StepInput,
   type StepMissing,
   type StepModel,
@@ -58,7 +59,7 @@ export function renderProcedure(procedure: ProcedureOut, options: ProcedureViewO
     h(
       "div",
       { class: "section-head" },
-      h("h3", {}, t("procedure.title", { title: procedure.title })),
+      h("h3", {}, t("procedure.title", { title: procedureTitle(procedure) })),
       h(
         "span",
         { class: procedure.complete ? "procedure-progress complete" : "procedure-progress" },

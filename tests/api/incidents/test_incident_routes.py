@@ -112,6 +112,23 @@ async def test_the_detail_holds_alarms_timeline_evidence_and_the_procedure(clien
     assert (await get(client, f"/api/incidents/{CLOSED_A}", IncidentDetailOut))["procedure"] is None
 
 
+async def test_the_procedure_comes_in_english_and_in_french(client: httpx.AsyncClient) -> None:
+    procedure = (await get(client, f"/api/incidents/{OPEN_A}", IncidentDetailOut))["procedure"]
+    assert (procedure["language"], procedure["title"]) == ("en", "Generic incident")
+    assert procedure["translations"] == {"fr": {"title": "Incident (cas général)"}}
+    assess = procedure["steps"][0]
+    assert assess["text"].startswith("Look at the alarms")
+    assert assess["translations"]["fr"]["text"].startswith("Levée de doute")
+    assert [c["label"] for c in assess["choices"]] == ["A real situation", "A false alarm"]
+    assert assess["translations"]["fr"]["choices"] == {"real": "Situation avérée", "false_alarm": "Fausse alarme"}
+    assert procedure["steps"][1]["translations"]["fr"]["text"].endswith("dans la main courante.")
+    # an action answers with the run, its texts in both languages too
+    stepped = await post(client, f"/api/incidents/{OPEN_A}/procedure/steps/assess/complete", {"choice": "real"})
+    run = stepped["procedure"]
+    assert (run["language"], run["translations"]["fr"]["title"]) == ("en", "Incident (cas général)")
+    assert run["steps"][0]["translations"]["fr"]["choices"]["real"] == "Situation avérée"
+
+
 async def test_an_operator_works_an_incident_through_its_procedure(client: httpx.AsyncClient, world: Store) -> None:
     base = f"/api/incidents/{OPEN_A}"
     started = await post(client, f"{base}/transition", {"to": "in_progress"})
