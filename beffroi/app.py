@@ -1,8 +1,8 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
-Start order: store (migrated) → registry → bus → recorder → engine → incidents (→ webhooks) → gateway → live feed →
-API → simulator. Stop order is the reverse, so nothing upstream produces while something downstream has stopped
-consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api`
+Start order: store (migrated) → registry → bus → recorder → engine → incidents (→ webhooks) → gateway → video →
+live feed → API → simulator. Stop order is the reverse, so nothing upstream produces while something downstream has
+stopped consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api`
 component: it runs wherever the API does, so an API process always has the bus. The webhook worker (incident changes
 to the `[[webhooks.endpoints]]`) is part of the `incidents` component, started after the incident worker when
 endpoints are configured.
@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from beffroi.api.alarm_commands import BusAlarmCommands
+from beffroi.api.camera_hub import CameraHub
 from beffroi.api.console import ConsoleSettings
 from beffroi.api.context import AlarmCommandSink
 from beffroi.api.incident_commands import BusIncidentCommands
@@ -28,6 +30,7 @@ from beffroi.domain import messages
 from beffroi.domain.observations import Event
 from beffroi.engine.desks import OperatorDesk
 from beffroi.sim.scenario import Scenario
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 from beffroi.workers.api import ApiWorker, auth_settings_from
 from beffroi.workers.base import Health, Worker
@@ -38,11 +41,12 @@ from beffroi.workers.live import LiveFeedWorker
 from beffroi.workers.recorder import RecorderWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.simulator import SimulatorWorker
+from beffroi.workers.video import VideoWorker
 from beffroi.workers.webhooks import webhook_worker_from
 
 log = logging.getLogger("beffroi.app")
 
-COMPONENTS = ("recorder", "engine", "incidents", "gateway", "api", "sim")
+COMPONENTS = ("recorder", "engine", "incidents", "gateway", "video", "api", "sim")
 """Every component, in start order."""
 
 
@@ -86,12 +90,16 @@ class Application:
         self.workers: dict[str, Worker] = {}
         self._started: list[Worker] = []
         self._states: dict[str, str] = {}
+        self.cameras = CameraHub()
+        """The cameras the video worker of this process analyses, for the API's camera routes."""
 
     async def start(self) -> None:
         """Start every chosen component in order; on failure, stop what started and re-raise."""
         config = self.config
         # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
-        needs_backends = any(name in {"recorder", "engine", "incidents", "gateway", "api"} for name in self.components)
+        needs_backends = any(
+            name in {"recorder", "engine", "incidents", "gateway", "video", "api"} for name in self.components
+        )
         try:
             if needs_backends or self._load_registry:
                 self.store = Store(config.store.url, password=config.store.password.read())
@@ -179,6 +187,22 @@ class Application:
             ]
         )
 
+    def _data_clock(self) -> Callable[[], float] | None:
+        """The time the simulator of this process stamps its data with, when it runs faster than the wall clock (the
+        cameras' events and counts must line up with the sensors'); None otherwise."""
+        if "sim" not in self.components or self.config.sim.speed == 1.0:
+            return None
+
+        def now() -> float:
+            sim = self.workers.get("sim")
+            simulator = sim.simulator if isinstance(sim, SimulatorWorker) else None
+            if simulator is None:
+                return time.time()
+            clock = simulator.clock
+            return clock.emitted_ts(clock.scenario_now())
+
+        return now
+
     def _console_settings(self) -> ConsoleSettings | None:
         console, live = self.config.console, self.workers.get("live")
         if not console.enabled:
@@ -202,6 +226,10 @@ class Application:
             if name == "incidents":
                 return IncidentWorker(bus, store, incident_settings_from(config))
             return GatewayWorker(config, bus, store)
+        if name == "video":
+            if bus is None or store is None:
+                raise RuntimeError("video needs the bus and the store, which are not started")
+            return VideoWorker(config, bus, store, self.cameras, self._data_clock())
         if name == "api":
             from beffroi.api.app import create_app
 
@@ -237,6 +265,8 @@ class Application:
                     for desk in config.engine.desks
                 ],
                 cap=config.cap.export_settings(),
+                cameras=self.cameras if "video" in self.components else None,
+                snapshots=SnapshotStore(config.data_dir / "snapshots"),
             )
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")

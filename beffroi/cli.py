@@ -122,6 +122,12 @@ def _prepare_demo(config: BeffroiConfig, password: str) -> str:
     show_default=True,
     help="Also subscribe to an MQTT broker on 127.0.0.1:1883 for real devices.",
 )
+@click.option(
+    "--cameras/--no-cameras",
+    default=True,
+    show_default=True,
+    help="Analyse simulated camera scenes live (video analytics; on the default scenario only).",
+)
 def demo(
     host: str,
     port: int,
@@ -131,6 +137,7 @@ def demo(
     seed: int,
     incidents_per_hour: float,
     mqtt: bool,
+    cameras: bool,
 ) -> None:
     """Everything in one process on the embedded default: SQLite, in-process bus, built-in simulator."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -155,6 +162,10 @@ def demo(
     }
     if scenario is not None:
         data["scenario"] = str(scenario)
+    elif cameras:
+        from beffroi.workers.video_scenes import DEMO_CAMERAS
+
+        data["video"] = {"simulated": DEMO_CAMERAS}
     try:
         config = parse_config(data, "demo")
     except ConfigError as error:
@@ -348,9 +359,11 @@ def _register_subcommands() -> None:
     from beffroi.cli_alarms import alarms
     from beffroi.cli_detect import detect
     from beffroi.cli_users import user
+    from beffroi.cli_video import video
 
     main.add_command(alarms)
     main.add_command(detect)
+    main.add_command(video)
     main.add_command(user)
 
 

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from beffroi.config_base import Section
 from beffroi.config_engine import EngineConfig
+from beffroi.config_video import VideoConfig
 from beffroi.errors import ConfigError
 from beffroi.exports.cap.incident_mapping import CapExportSettings
 from beffroi.exports.cap.model import Scope, Status
@@ -343,6 +344,7 @@ class BeffroiConfig(Section):
     http_ingest: HttpIngestConfig = HttpIngestConfig()
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
+    video: VideoConfig = VideoConfig()
     incidents: IncidentsConfig = IncidentsConfig()
     cap: CapConfig = CapConfig()
     webhooks: WebhooksConfig = WebhooksConfig()

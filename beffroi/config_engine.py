@@ -153,6 +153,16 @@ DEFAULT_THRESHOLD_RULES = [
         message="Panic button pressed",
     ),
     ThresholdRuleConfig(
+        name="camera_offline",
+        device_kind="camera",
+        metric="online",
+        below=0.5,
+        clear_at=0.5,
+        for_s=0,
+        priority=3,
+        message="Camera offline: no picture",
+    ),
+    ThresholdRuleConfig(
         name="gate_overcrowding",
         device_kind="people_counter",
         metric="occupancy_ratio",
@@ -171,6 +181,18 @@ DEFAULT_EVENT_RULES = [
     EventRuleConfig(event_type="door_held_open", priority=3, message="Door held open"),
     EventRuleConfig(event_type="drone_detected", priority=2, message="Drone detected"),
     EventRuleConfig(event_type="fire_panel_alarm", priority=1, alarm_type="fire_alarm", message="Fire panel alarm"),
+    # Video analytics (the event types of decree n° 2023-828; each camera runs only those it is authorised for)
+    EventRuleConfig(event_type="camera_intrusion", priority=2, message="Person in a forbidden zone (video)"),
+    EventRuleConfig(event_type="person_down", priority=2, message="Person on the ground (video)"),
+    EventRuleConfig(event_type="abandoned_object", priority=2, message="Abandoned object (video)"),
+    EventRuleConfig(event_type="crowd_density", priority=2, message="Excessive crowd density (video)"),
+    EventRuleConfig(event_type="crowd_movement", priority=1, message="Sudden crowd movement (video)"),
+    EventRuleConfig(event_type="wrong_way", priority=3, message="Wrong-way movement (video)"),
+    EventRuleConfig(
+        event_type="fire_start", priority=1, alarm_type="fire_alarm", message="Fire start (video)", min_confidence=0.5
+    ),
+    EventRuleConfig(event_type="weapon", priority=1, message="Weapon seen (video)", min_confidence=0.5),
+    EventRuleConfig(event_type="loitering", priority=4, message="Loitering (video)"),
 ]
 """Tamper events are handled by the tamper detector (`engine.tamper`), not by an event rule. A single refused badge
 is no alarm (a mistyped code, an expired card): repeated refusals at one door are (`access_denied_repeated`)."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from beffroi import __version__
 from beffroi.api.auth.settings import AuthSettings
+from beffroi.api.camera_hub import CameraHub
 from beffroi.api.console import ConsoleSettings, mount_console
 from beffroi.api.context import AlarmCommandSink, EventSink
 from beffroi.api.live.hub import LiveHub
@@ -19,6 +20,7 @@ from beffroi.engine.desks import OperatorDesk
 from beffroi.exports.cap.incident_mapping import CapExportSettings
 from beffroi.ingest.gateway import Gateway
 from beffroi.ingest.http import build_ingest_router
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 
 ComponentStates = Callable[[], Mapping[str, str]]
@@ -38,6 +40,8 @@ def create_app(
     incident_commands: IncidentCommandSink | None = None,
     desks: Sequence[OperatorDesk] = (),
     cap: CapExportSettings | None = None,
+    cameras: CameraHub | None = None,
+    snapshots: SnapshotStore | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API: `/health` (liveness, no data); when a gateway runs here, `POST /ingest/{tenant_id}`; and with a
@@ -51,7 +55,8 @@ def create_app(
     without it they are checked and returned, not published. `incident_commands` applies operator actions on
     incidents (the `IncidentWorker` in-process, or `BusIncidentCommands`); without it those routes answer 503.
     `desks` are the operator desks the supervisors' alarm rates are counted per (none: one default desk); `cap` the
-    settings of the incidents' CAP exports (None: the defaults of the config's `[cap]`).
+    settings of the incidents' CAP exports (None: the defaults of the config's `[cap]`); `cameras` the hub of the
+    cameras a video worker analyses in this process and `snapshots` where their event pictures are.
     """
     app = FastAPI(
         title="Beffroi",
@@ -70,7 +75,16 @@ def create_app(
 
     if store is not None and auth is not None:
         context = build_context(
-            store, auth, alarm_commands, clock=clock, live=live, event_sink=event_sink, desks=desks, cap=cap
+            store,
+            auth,
+            alarm_commands,
+            clock=clock,
+            live=live,
+            event_sink=event_sink,
+            desks=desks,
+            cap=cap,
+            cameras=cameras,
+            snapshots=snapshots,
         )
         mount_operator_api(app, context)
         use_incident_commands(app, incident_commands)

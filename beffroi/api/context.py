@@ -12,11 +12,13 @@ from fastapi import Request
 
 from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.camera_hub import CameraHub
 from beffroi.api.incident_cap import IncidentCapExporter
 from beffroi.api.live.hub import LiveHub
 from beffroi.domain.messages import AlarmChange, AlarmCommand
 from beffroi.domain.observations import Event
 from beffroi.engine.desks import OperatorDesk
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 
 
@@ -40,7 +42,9 @@ EventSink = Callable[[list[Event]], Awaitable[None]]
 class ApiContext:
     """Shared by every request of one application. Without `live` (no bus feeds this process), /api/live closes
     every connection with 1013. `desks` are the operator desks of the alarm rates (none: every alarm at the default
-    desk); `cap_exporter` renders and records the incidents' CAP messages (None: those routes answer 503)."""
+    desk); `cap_exporter` renders and records the incidents' CAP messages (None: those routes answer 503); `cameras`
+    the cameras analysed in this process (their live view) and `snapshots` the pictures of video events (None: the
+    camera routes show the registry's cameras only)."""
 
     store: Store
     authenticator: Authenticator
@@ -51,6 +55,8 @@ class ApiContext:
     event_sink: EventSink | None = None
     desks: tuple[OperatorDesk, ...] = ()
     cap_exporter: IncidentCapExporter | None = None
+    cameras: CameraHub | None = None
+    snapshots: SnapshotStore | None = None
 
 
 def api_context(request: Request) -> ApiContext:

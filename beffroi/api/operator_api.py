@@ -13,6 +13,7 @@ from beffroi.api.auth.authenticator import Authenticator
 from beffroi.api.auth.oidc import OidcVerifier, jwks_source
 from beffroi.api.auth.settings import AuthSettings
 from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.camera_hub import CameraHub
 from beffroi.api.context import AlarmCommandSink, ApiContext, EventSink
 from beffroi.api.errors import install_error_handlers
 from beffroi.api.incident_cap import IncidentCapExporter
@@ -21,6 +22,7 @@ from beffroi.api.routers import (
     alarms,
     audit,
     auth,
+    cameras,
     cap,
     dead_letters,
     devices,
@@ -37,6 +39,7 @@ from beffroi.api.routers import (
 from beffroi.api.routers import live as live_stream
 from beffroi.engine.desks import DeskMap, OperatorDesk
 from beffroi.exports.cap.incident_mapping import CapExportSettings
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 
 ROUTERS = (
@@ -45,6 +48,7 @@ ROUTERS = (
     sites,
     zones,
     devices,
+    cameras,
     readings,
     events,
     alarms,
@@ -73,6 +77,8 @@ def build_context(
     event_sink: EventSink | None = None,
     desks: Sequence[OperatorDesk] = (),
     cap: CapExportSettings | None = None,
+    cameras: CameraHub | None = None,
+    snapshots: SnapshotStore | None = None,
 ) -> ApiContext:
     """The routes' shared context; a bad OIDC key file or inline JWKS, bad desks (ConfigError) or CAP settings fail
     here, at start-up. `live` is the live stream's hub, when a live worker feeds one in this process; `cap` the CAP
@@ -92,6 +98,8 @@ def build_context(
         event_sink=event_sink,
         desks=tuple(desks),
         cap_exporter=IncidentCapExporter(store, cap or DEFAULT_CAP_SETTINGS, clock=clock),
+        cameras=cameras,
+        snapshots=snapshots,
     )
 
 

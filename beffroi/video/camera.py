@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from beffroi.config_base import Section
 from beffroi.errors import ConfigError
 from beffroi.validation import describe_errors
+from beffroi.video.motion import MotionSettings
 
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
 ImagePoint = tuple[UnitFloat, UnitFloat]
@@ -40,6 +41,9 @@ class AnalysisConfig(Section):
     motion_gate: bool = True
     full_frame_every_s: Annotated[float, Field(gt=0)] = 2.0
     """With the gate on, a whole-frame pass at this period (and whenever motion covers most of the frame)."""
+    full_frame_above: UnitFloat = 0.5
+    """With the gate on, a whole-frame pass when more than this fraction of the frame moved (a dense crowd)."""
+    motion: MotionSettings = MotionSettings()
 
     @model_validator(mode="after")
     def _model_is_given(self) -> AnalysisConfig:

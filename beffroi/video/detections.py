@@ -67,8 +67,11 @@ class Detection:
 
 class Detector(Protocol):
     """Finds people and objects in an image. `regions` (boxes in the image, from the motion gate) limit where it
-    looks when given; None means the whole image."""
+    looks when given; None means the whole image. A detector that keeps its own model of the scene (a background)
+    says so with `sees_every_frame`: the pipeline then gives it every analysed frame, with the moving regions, even
+    when nothing moved."""
 
     name: str
+    sees_every_frame: bool
 
     def detect(self, image: Image, regions: list[Box] | None = None) -> list[Detection]: ...

@@ -13,12 +13,14 @@ from fastapi import FastAPI
 
 from beffroi.api.app import create_app
 from beffroi.api.auth.settings import AuthSettings
+from beffroi.api.camera_hub import CameraHub
 from beffroi.bus.base import Bus, create_bus
 from beffroi.config import parse_config
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.incidents import IncidentWorker
-from tests.api.world import SCENARIOS, SECRET, TENANT_A, fill
+from tests.api.world import CAMERA, CAMERA_INFO, FRAME_JPEG, SCENARIOS, SECRET, SNAPSHOT_EVENT, T_FRAME, TENANT_A, fill
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +69,40 @@ async def incident_worker(world: Store) -> AsyncIterator[IncidentWorker]:
 
 
 @pytest.fixture
-def api(world: Store, engine: EngineWorker, incident_worker: IncidentWorker) -> FastAPI:
-    """The application with the operator API, alarm actions going to the engine, incident actions to the worker."""
+def cameras() -> CameraHub:
+    """A camera of tenant A analysed in this process, with one frame."""
+    hub = CameraHub()
+    hub.add(CAMERA_INFO)
+    hub.put_frame(TENANT_A, CAMERA, FRAME_JPEG, T_FRAME)
+    return hub
+
+
+@pytest.fixture
+def snapshots(tmp_path: Path) -> SnapshotStore:
+    """Event pictures, with one of tenant A's camera."""
+    store = SnapshotStore(tmp_path / "snapshots")
+    store.save(TENANT_A, CAMERA, SNAPSHOT_EVENT, FRAME_JPEG)
+    return store
+
+
+@pytest.fixture
+def api(
+    world: Store,
+    engine: EngineWorker,
+    incident_worker: IncidentWorker,
+    cameras: CameraHub,
+    snapshots: SnapshotStore,
+) -> FastAPI:
+    """The application with the operator API, alarm actions going to the engine, incident actions to the worker,
+    a camera analysed here and its event pictures."""
     return create_app(
         component_states=lambda: {"api": "running"},
         store=world,
         auth=AuthSettings(SECRET),
         alarm_commands=engine,
         incident_commands=incident_worker,
+        cameras=cameras,
+        snapshots=snapshots,
     )
 
 

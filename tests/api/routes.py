@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beffroi.api.auth.roles import Role
-from tests.api.world import DEVICE, SITE, TENANT_A, ZONE
+from tests.api.world import CAMERA, DEVICE, SITE, SNAPSHOT_EVENT, TENANT_A, ZONE
 from tests.exports.cap.samples import fr_alert
 
 GEOJSON: dict[str, Any] = {
@@ -52,6 +52,17 @@ ROUTES = [
     Route("GET", "/api/zones", "/api/zones", Role.VIEWER),
     Route("GET", "/api/zones/{zone_id}", f"/api/zones/{ZONE}", Role.VIEWER),
     Route("POST", "/api/zones/import", "/api/zones/import", Role.ADMIN, json=GEOJSON),
+    Route("GET", "/api/cameras", "/api/cameras", Role.VIEWER),
+    Route("GET", "/api/cameras/{camera_id}/frame", f"/api/cameras/{CAMERA}/frame", Role.VIEWER),
+    Route(
+        "GET", "/api/cameras/{camera_id}/live.mjpeg", f"/api/cameras/{CAMERA}/live.mjpeg?duration_s=0.1", Role.VIEWER
+    ),
+    Route(
+        "GET",
+        "/api/cameras/{camera_id}/snapshots/{event_id}",
+        f"/api/cameras/{CAMERA}/snapshots/{SNAPSHOT_EVENT}",
+        Role.VIEWER,
+    ),
     Route("GET", "/api/devices", "/api/devices", Role.VIEWER),
     Route("GET", "/api/devices/{device_id}", f"/api/devices/{DEVICE}", Role.VIEWER),
     Route(

@@ -9,6 +9,7 @@ import argon2
 
 from beffroi.api.auth.roles import Role
 from beffroi.api.auth.tokens import LocalTokens
+from beffroi.api.camera_hub import CameraInfo
 from beffroi.domain.alarms import Alarm, AlarmKey, Priority, raise_alarm
 from beffroi.domain.alarms import clear as clear_alarm
 from beffroi.domain.observations import Event, Position, Reading
@@ -27,6 +28,21 @@ PASSWORD = "correct horse battery staple"
 T0 = 1_722_002_400.0  # 2024-07-26T14:00:00Z
 CHEAP_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 TOKENS = LocalTokens(SECRET, 3600)
+CAMERA, SNAPSHOT_EVENT, T_FRAME = "square-plaza-video", "square-plaza-video-evt-1", T0 + 5.0
+FRAME_JPEG = b"\xff\xd8\xff\xe0 a jpeg of the square \xff\xd9"
+CAMERA_INFO = CameraInfo(
+    id=CAMERA,
+    tenant_id=TENANT_A,
+    site_id=SITE,
+    zone_id=ZONE,
+    position=(4.8314, 45.7576),
+    heading_deg=45.0,
+    fov_deg=70.0,
+    range_m=35.0,
+    detector="fallback",
+    analytics={"forbidden_zone": "forbidden_zone", "zone_count": "counting"},
+)
+"""A camera of city-a that a video worker analyses in the API's process."""
 
 
 def token(tenant: str, role: Role | str) -> str:

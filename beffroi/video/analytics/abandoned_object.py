@@ -189,9 +189,10 @@ class AbandonedObjectWatch:
         matched = in_place.any(axis=0)
         overlap = _iou(boxes, known)
         people: _People | None = None
+        existing = list(self._objects)  # new objects of this frame are appended to self._objects as they come
         for i, (box, track_id, low) in enumerate(seen):
             if in_place[i].any():
-                obj = self._objects[int(np.argmin(np.where(in_place[i], distance[i], np.inf)))]
+                obj = existing[int(np.argmin(np.where(in_place[i], distance[i], np.inf)))]
                 back = ts - obj.last_seen > self.settings.max_gap_s
                 obj.last_seen = ts
                 obj.track_id = obj.track_id if track_id is None else track_id
@@ -201,14 +202,14 @@ class AbandonedObjectWatch:
                 continue
             same = [
                 j
-                for j, other in enumerate(self._objects)
+                for j, other in enumerate(existing)
                 if not matched[j] and (overlap[i, j] >= 0.1 or (track_id is not None and other.track_id == track_id))
             ]
             people = people or self._people(context)
             owner = self._owner(box, people)
             scenery = ts - self._start < self.settings.background_after_s
             if same:
-                obj = self._objects[max(same, key=lambda j: overlap[i, j])]
+                obj = existing[max(same, key=lambda j: overlap[i, j])]
                 obj.box, obj.static_since, obj.last_seen, obj.attended_at = box, ts, ts, ts
                 obj.owner, obj.scenery, obj.reported, obj.zone = owner, scenery, False, self._zone_of(box)
                 obj.track_id = obj.track_id if track_id is None else track_id

@@ -38,6 +38,8 @@ class FallbackDetector:
     see every analysed frame: it keeps its own backgrounds. Frames wider than `work_width` are reduced for the
     blob search. `hog` None turns HOG off."""
 
+    sees_every_frame = True
+
     def __init__(
         self,
         fps: float,

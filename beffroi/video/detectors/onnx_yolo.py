@@ -51,6 +51,8 @@ class OnnxYoloDetector:
     `config_prefix` is what names its settings in errors ("analysis." for a camera's detector, "" for a plug-in
     whose settings are its own); `layout` is the output's ("v8", "v5"), told by its shape when "auto"."""
 
+    sees_every_frame = False
+
     def __init__(
         self,
         model: Path,
