@@ -188,11 +188,12 @@ class Tracker:
         track_free = np.ones(n_tracks, dtype=bool)
         high = scores >= self.high_score
         matches: list[tuple[int, int]] = []
-        det_centres = boxes_to_measurements(det_boxes)
+        det_centres = boxes_to_measurements(det_boxes)  # (cx, cy, w, h) rows
         pred_centres = boxes_to_measurements(predicted)
-        centre_cov = cov[:, :2, :2] + np.eye(2) * (self.motion.measurement_noise * pred_centres[:, 3:4, None]) ** 2
-        inverse = np.linalg.inv(centre_cov)
-        log_det = np.log(np.linalg.det(centre_cov))
+        # The predicted spread of each track's measurement (cx, cy, w, h), for the likelihood of a detection.
+        innovation_cov = cov[:, :4, :4] + np.eye(4) * (self.motion.measurement_noise * pred_centres[:, 3:4, None]) ** 2
+        inverse = np.linalg.inv(innovation_cov)
+        log_det = np.linalg.slogdet(innovation_cov)[1]
 
         def stage(rows: BoolArray, cols: BoolArray, allowed: BoolArray | None) -> None:
             row_idx, col_idx = np.flatnonzero(rows & det_free), np.flatnonzero(cols & track_free)
@@ -206,9 +207,9 @@ class Tracker:
 
             def likelihood_cost(r: IntArray, c: IntArray) -> FloatArray:
                 # Where pairs compete the likeliest under the motion model win (IoU would weigh the narrow side
-                # of a box most): negative log-likelihood of the centre, up to a constant.
+                # of a box most): the negative log-likelihood of the detected box, up to a constant.
                 d, t = row_idx[r], col_idx[c]
-                offset = det_centres[d, :2] - pred_centres[t, :2]
+                offset = det_centres[d] - pred_centres[t]
                 distance2 = np.einsum("ki,kij,kj->k", offset, inverse[t], offset)
                 return np.asarray(distance2 + log_det[t], dtype=np.float64)
 
