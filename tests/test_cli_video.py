@@ -24,9 +24,8 @@ def gate_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 
 def test_a_clip_gives_json_lines_and_a_summary(gate_clip: Clip, tmp_path: Path) -> None:
     pictures = tmp_path / "pictures"
-    result = CliRunner().invoke(
-        main, ["video", "analyse", str(gate_clip.video), "--camera", str(gate_clip.camera), "--snapshots", str(pictures)]
-    )
+    arguments = ["video", "analyse", str(gate_clip.video), "--camera", str(gate_clip.camera)]
+    result = CliRunner().invoke(main, [*arguments, "--snapshots", str(pictures)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     summary = lines[-1]
