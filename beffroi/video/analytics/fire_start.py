@@ -4,10 +4,9 @@ listed: no such model ships with Beffroi."""
 
 from __future__ import annotations
 
-from shapely.geometry import Point
-
-from beffroi.video.analytics.base import AnalyticOutput, CameraView, FrameContext, LegalBasis, VideoEvent, register
-from beffroi.video.detectors.model_watch import ModelWatch, ModelWatchSettings
+from beffroi.video.analytics.base import LegalBasis, register
+from beffroi.video.analytics.model_sightings import ModelSightings
+from beffroi.video.detectors.model_watch import ModelWatchSettings
 
 KIND = "fire_start"
 
@@ -16,38 +15,13 @@ class FireStartSettings(ModelWatchSettings):
     """The fire model's settings (see ModelWatchSettings), e.g. classes = {0 = "fire", 1 = "smoke"}."""
 
 
-class FireStart:
+class FireStart(ModelSightings):
     """Raises "fire_start" once the camera's fire model has seen flames or smoke on `confirm_frames` runs in a
     row (again every `repeat_s` while it goes on), with every box, the best score as confidence and the zone
     holding the best box."""
 
     kind = KIND
     legal_basis = LegalBasis.FIRE_START
-
-    def __init__(self, settings: FireStartSettings, view: CameraView) -> None:
-        self.view = view
-        detector = settings.build_detector(KIND)
-        self.watch = ModelWatch(detector, settings.every_s, settings.confirm_frames, settings.repeat_s)
-
-    def update(self, context: FrameContext) -> AnalyticOutput:
-        """Run the model when due; the event once confirmed."""
-        sighting = self.watch.update(context.ts, context.image)
-        if sighting is None:
-            return AnalyticOutput()
-        best = sighting.best
-        centre = Point(*best.box.centre)
-        zone = next((name for name, zone in self.view.zones.items() if zone.polygon.contains(centre)), None)
-        event = VideoEvent(
-            type=KIND,
-            ts=context.ts,
-            analytic=KIND,
-            legal_basis=self.legal_basis,
-            confidence=round(best.score, 3),
-            zone=zone,
-            boxes=sighting.boxes,
-            details={"label": best.label, "labels": sighting.labels, "runs": sighting.runs},
-        )
-        return AnalyticOutput(events=[event])
 
 
 register(KIND, LegalBasis.FIRE_START, FireStartSettings, FireStart)

@@ -13,35 +13,26 @@ track comes from a fallback detector; the confidence is then the track's score Ã
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
-import numpy as np
-import shapely
 from pydantic import Field
 
 from beffroi.config_base import Section
-from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import (
-    AnalyticOutput,
     CameraView,
     CameraZone,
-    FrameContext,
     LegalBasis,
     VideoEvent,
     register,
 )
+from beffroi.video.analytics.zone_stays import TIME_TOLERANCE_S, ZoneStayAnalytic, stay_event, zones_named
 from beffroi.video.detections import PERSON
-from beffroi.video.tracks import Track, TrackPoint, TrackState
+from beffroi.video.tracks import Track
 
 KIND = "forbidden_zone"
 EVENT_TYPE = "camera_intrusion"
 """The type the correlation engine already knows (a forced door + a camera intrusion is a break-in)."""
-LOW_CONFIDENCE_FACTOR = 0.6
-"""A track from a fallback detector (scores that mean little) gets its score multiplied by this."""
-TIME_TOLERANCE_S = 1e-6
-"""Frame times are floats: a duration within this of a threshold counts as reaching it (5 Ã— 0.2 s is 1 s)."""
 
 
 class ForbiddenZoneSettings(Section):
@@ -69,55 +60,18 @@ class _Entry:
     entered_at: float = 0.0
 
 
-@dataclass(slots=True)
-class _TrackEntries:
-    last_ts: float = -math.inf
-    entries: list[_Entry] = field(default_factory=list)
-
-
-class ForbiddenZone:
+class ForbiddenZone(ZoneStayAnalytic[_Entry]):
     """Raises `camera_intrusion` when a confirmed track of a listed label stands in a listed zone."""
 
     kind = KIND
     legal_basis = LegalBasis.FORBIDDEN_ZONE
 
     def __init__(self, settings: ForbiddenZoneSettings, zones: list[CameraZone]) -> None:
+        super().__init__(zones, settings.labels)
         self.settings = settings
-        self.zones = zones
-        self._polygons = [shapely.Polygon(zone.polygon.exterior.coords) for zone in zones]
-        for polygon in self._polygons:
-            shapely.prepare(polygon)
-        self._labels = frozenset(settings.labels)
-        self._tracks: dict[int, _TrackEntries] = {}
 
-    def update(self, context: FrameContext) -> AnalyticOutput:
-        """Follow each confirmed track's new points in and out of the zones; an event per qualifying entry."""
-        live = {track.id for track in context.tracks}
-        for gone in self._tracks.keys() - live:
-            del self._tracks[gone]
-        owners: list[Track] = []
-        points: list[TrackPoint] = []
-        for track in context.tracks:
-            if track.state is not TrackState.CONFIRMED or track.label not in self._labels:
-                continue
-            state = self._tracks.get(track.id)
-            fresh = _points_after(track, state.last_ts if state else -math.inf)
-            owners += [track] * len(fresh)
-            points += fresh
-        output = AnalyticOutput()
-        if not points:
-            return output
-        feet = np.array([point.box.foot for point in points], dtype=np.float64)
-        inside = np.stack([shapely.contains_xy(p, feet[:, 0], feet[:, 1]) for p in self._polygons], axis=1)
-        for track, point, row in zip(owners, points, inside, strict=True):
-            state = self._tracks.get(track.id)
-            if state is None:
-                state = self._tracks[track.id] = _TrackEntries(entries=[_Entry() for _ in self.zones])
-            state.last_ts = point.ts
-            for zone, entry, is_inside in zip(self.zones, state.entries, row, strict=True):
-                if self._step(entry, point.ts, bool(is_inside)):
-                    output.events.append(self._event(context.ts, track, zone, entry))
-        return output
+    def _new_state(self) -> _Entry:
+        return _Entry()
 
     def _step(self, entry: _Entry, ts: float, inside: bool) -> bool:
         """Advance one zone's entry by one point; True when this point makes the entry an intrusion."""
@@ -137,48 +91,13 @@ class ForbiddenZone:
         entry.entered_at = entry.inside_since
         return True
 
-    def _event(self, ts: float, track: Track, zone: CameraZone, entry: _Entry) -> VideoEvent:
-        factor = LOW_CONFIDENCE_FACTOR if track.low_confidence else 1.0
-        return VideoEvent(
-            type=EVENT_TYPE,
-            ts=ts,
-            analytic=KIND,
-            legal_basis=self.legal_basis,
-            confidence=min(1.0, max(0.0, track.score * factor)),
-            track_ids=(track.id,),
-            zone=zone.name,
-            boxes=(track.box,),
-            details={
-                "entered_at": entry.entered_at,
-                "dwell_s": round(ts - entry.entered_at, 3),
-                "label": track.label,
-                "low_confidence": track.low_confidence,
-                "confidence_factor": factor,
-            },
-        )
-
-
-def _points_after(track: Track, after: float) -> list[TrackPoint]:
-    """The track's history points newer than `after`, oldest first."""
-    start = len(track.history)
-    while start > 0 and track.history[start - 1].ts > after:
-        start -= 1
-    return track.history[start:]
-
-
-def _zones_named(view: CameraView, names: list[str], key: str = "zones") -> list[CameraZone]:
-    """The camera's zones of those names; ConfigError naming `key` for each name the camera lacks."""
-    names = list(dict.fromkeys(names))
-    missing = [name for name in names if name not in view.zones]
-    if missing:
-        camera = view.camera.id
-        raise ConfigError(f"camera {camera}", [f"{key}: no zone {name!r} on camera {camera}" for name in missing])
-    return [view.zones[name] for name in names]
+    def _event(self, ts: float, track: Track, zone: CameraZone, state: _Entry) -> VideoEvent:
+        return stay_event(EVENT_TYPE, KIND, self.legal_basis, ts, track, zone, state.entered_at)
 
 
 def build(settings: ForbiddenZoneSettings, view: CameraView) -> ForbiddenZone:
     """The analytic on a camera's view; ConfigError when a zone is not the camera's."""
-    return ForbiddenZone(settings, _zones_named(view, settings.zones))
+    return ForbiddenZone(settings, zones_named(view, settings.zones))
 
 
 register(KIND, LegalBasis.FORBIDDEN_ZONE, ForbiddenZoneSettings, build)

@@ -38,15 +38,14 @@ from beffroi.video.analytics.base import (
     LineCount,
     register,
 )
+from beffroi.video.analytics.zone_stays import TIME_TOLERANCE_S, points_after
 from beffroi.video.detections import PERSON
-from beffroi.video.tracks import Track, TrackPoint, TrackState
+from beffroi.video.tracks import TrackPoint, TrackState
 
 KIND = "line_crossing"
 RIGHT = 1
 """The side of a line where cross(b − a, p − a) > 0; crossing onto it is "in"."""
 LEFT = -1
-TIME_TOLERANCE_S = 1e-6
-"""Frame times are floats: a duration within this of a threshold counts as reaching it (5 × 0.2 s is 1 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +188,7 @@ class LineCrossing:
             state = self._tracks.get(track.id)
             if state is None:
                 state = self._tracks[track.id] = _TrackSides(lines=[LineSide() for _ in self.lines])
-            fresh = _points_after(track, state.last_ts)
+            fresh = points_after(track, state.last_ts)
             points += fresh
             states += [state] * len(fresh)
         if points:
@@ -224,14 +223,6 @@ class LineCrossing:
         self._outward = [0] * len(self.lines)
         self._period_start = ts
         return counts
-
-
-def _points_after(track: Track, after: float) -> list[TrackPoint]:
-    """The track's history points newer than `after`, oldest first."""
-    start = len(track.history)
-    while start > 0 and track.history[start - 1].ts > after:
-        start -= 1
-    return track.history[start:]
 
 
 def lines_named(view: CameraView, names: list[str] | None, key: str = "lines") -> list[CameraLine]:

@@ -43,15 +43,14 @@ from beffroi.video.analytics.base import (
     VideoEvent,
     register,
 )
-from beffroi.video.analytics.line_crossing import RIGHT, TIME_TOLERANCE_S, DirectedLine, LineSide
+from beffroi.video.analytics.line_crossing import RIGHT, DirectedLine, LineSide
+from beffroi.video.analytics.zone_stays import LOW_CONFIDENCE_FACTOR, TIME_TOLERANCE_S, points_after
 from beffroi.video.detections import PERSON
 from beffroi.video.ground import GroundPlane
 from beffroi.video.tracks import Track, TrackPoint, TrackState
 
 KIND = "wrong_way"
 EVENT_TYPE = "wrong_way"
-LOW_CONFIDENCE_FACTOR = 0.6
-"""A track from a fallback detector (scores that mean little) gets its score multiplied by this."""
 _PROBE_PX = 5.0
 """The image step used to turn an image direction into a ground direction."""
 
@@ -141,7 +140,7 @@ class WrongWay:
                 run = self._runs[track.id] = _Run()
             if run.alerted:
                 continue
-            fresh = _points_after(track, run.last_ts)
+            fresh = points_after(track, run.last_ts)
             owners += [track] * len(fresh)
             points += fresh
         output = AnalyticOutput()
@@ -217,14 +216,6 @@ class WrongWay:
             boxes=(track.box,),
             details=details,
         )
-
-
-def _points_after(track: Track, after: float) -> list[TrackPoint]:
-    """The track's history points newer than `after`, oldest first."""
-    start = len(track.history)
-    while start > 0 and track.history[start - 1].ts > after:
-        start -= 1
-    return track.history[start:]
 
 
 def _unit(vector: tuple[float, float]) -> tuple[float, float] | None:
