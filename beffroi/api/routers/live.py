@@ -1,5 +1,5 @@
-"""GET /api/live (WebSocket): alarm changes, device health and zone levels of the user's tenant, pushed as they
-change, resumable by cursor (docs/live-stream.md)."""
+"""GET /api/live (WebSocket): alarm and incident changes, device health and zone levels of the user's tenant,
+pushed as they change, resumable by cursor (docs/live-stream.md)."""
 
 from __future__ import annotations
 
