@@ -39,13 +39,16 @@ def query_events(
     *,
     type: str | None = None,
     site_id: str | None = None,
+    source: str | None = None,
     since: float | None = None,
     until: float | None = None,
     limit: int = 1000,
 ) -> list[Event]:
-    """The tenant's events, newest first, filtered by type, site and time (`since` <= ts <= `until`)."""
+    """The tenant's events, newest first, filtered by type, site, source and time (`since` <= ts <= `until`)."""
     table = events.c
     statement = sa.select(events).where(table.tenant_id == tenant_id)
+    if source is not None:
+        statement = statement.where(table.source == source)
     if type is not None:
         statement = statement.where(table.type == type)
     if site_id is not None:

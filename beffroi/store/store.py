@@ -222,14 +222,22 @@ class Store:
         *,
         type: str | None = None,
         site_id: str | None = None,
+        source: str | None = None,
         since: float | None = None,
         until: float | None = None,
         limit: int = 1000,
     ) -> list[Event]:
-        """The tenant's events newest first, filtered by type, site and time (`since` <= ts <= `until`)."""
+        """The tenant's events newest first, filtered by type, site, source and time (`since` <= ts <= `until`)."""
         with self._reading("querying events") as connection:
             return events.query_events(
-                connection, tenant_id, type=type, site_id=site_id, since=since, until=until, limit=limit
+                connection,
+                tenant_id,
+                type=type,
+                site_id=site_id,
+                source=source,
+                since=since,
+                until=until,
+                limit=limit,
             )
 
     # alarms

@@ -146,6 +146,7 @@ events = sa.Table(
     sa.Column("attributes", sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     sa.Index(None, "tenant_id", "ts"),
+    sa.Index(None, "tenant_id", "source", "ts"),
 )
 
 alarms = sa.Table(

@@ -4,6 +4,7 @@ long-polled, the MJPEG stream, the pictures of events; another tenant sees none 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -37,6 +38,7 @@ async def test_the_newest_frame_then_the_next_one_long_polled(client: httpx.Asyn
     assert first.headers["content-type"] == "image/jpeg"
     number = int(first.headers["X-Frame-Number"])
     assert float(first.headers["X-Frame-Time"]) == T_FRAME
+    assert abs(float(first.headers["X-Server-Time"]) - time.time()) < 60
     waiting = asyncio.create_task(client.get(f"/api/cameras/{CAMERA}/frame?after={number}", headers=VIEWER_A))
     await asyncio.sleep(0.05)
     assert not waiting.done()

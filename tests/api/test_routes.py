@@ -93,6 +93,9 @@ async def test_events_are_filtered(client: httpx.AsyncClient) -> None:
     assert [event["event_id"] for event in events] == ["city-a-ev-2", "city-a-ev-1", "city-a-ev-0"]
     forced = await get(client, f"/api/events?type=door_forced&site_id={SITE}&since={T0 + 1}", list[schemas.EventOut])
     assert [event["event_id"] for event in forced] == ["city-a-ev-2"]
+    by_source = await get(client, "/api/events?source=square-gate-pc-01&type=tamper", list[schemas.EventOut])
+    assert [event["event_id"] for event in by_source] == ["city-a-ev-1"]
+    assert await get(client, "/api/events?source=another-device", list[schemas.EventOut]) == []
 
 
 async def test_alarms_are_listed_most_urgent_then_newest_first(client: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ the token), and the pictures kept with its events (`/snapshots/{event_id}`). Vie
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -53,14 +54,19 @@ async def newest_frame(
     after: Annotated[int, Query(ge=0)] = 0,
     wait_s: Annotated[float, Query(ge=0, le=25)] = 10.0,
 ) -> Response:
-    """The frame (headers `X-Frame-Number`, `X-Frame-Time`); 204 when none came in time; 404 when the camera is not
-    analysed here."""
+    """The frame (headers `X-Frame-Number`, `X-Frame-Time`, and `X-Server-Time` so a viewer's age of the picture does
+    not depend on its own clock); 204 when none came in time; 404 when the camera is not analysed here."""
     hub = _hub(context.cameras, principal.tenant_id, camera_id)
     frame = await hub.next_frame(principal.tenant_id, camera_id, after, wait_s)
     if frame is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     jpeg, at, number = frame
-    headers = {"X-Frame-Number": str(number), "X-Frame-Time": f"{at:.3f}", "Cache-Control": "no-store"}
+    headers = {
+        "X-Frame-Number": str(number),
+        "X-Frame-Time": f"{at:.3f}",
+        "X-Server-Time": f"{time.time():.3f}",
+        "Cache-Control": "no-store",
+    }
     return Response(jpeg, media_type=JPEG, headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""GET /api/events: the tenant's events, newest first, filtered by type, site and time."""
+"""GET /api/events: the tenant's events, newest first, filtered by type, site, source and time."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ def list_events(
     context: Context,
     type: Identifier | None = None,
     site_id: Identifier | None = None,
+    source: Identifier | None = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 1000,
 ) -> MsgspecJSON:
-    """Events of one type and site, in a time range, when given."""
+    """Events of one type, site and source (a device, a camera), in a time range, when given."""
     events = context.store.query_events(
-        principal.tenant_id, type=type, site_id=site_id, since=since, until=until, limit=limit
+        principal.tenant_id, type=type, site_id=site_id, source=source, since=since, until=until, limit=limit
     )
     return MsgspecJSON(events)
