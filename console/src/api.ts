@@ -7,9 +7,11 @@ import type {
   AlarmChangeOut,
   AlarmRatesOut,
   AuditEntryOut,
+  CameraOut,
   ConsoleConfig,
   DeviceOut,
   Disposition,
+  EventOut,
   FalseAlarmRatesOut,
   IncidentChangeOut,
   IncidentDetailOut,
@@ -85,6 +87,26 @@ export const DEVICE_PAGE = 10_000;
 export const INCIDENT_PAGE = 500;
 
 type Query = Record<string, string | number | readonly string[] | undefined>;
+
+/** One annotated frame of a camera's live view: the JPEG, its number (for `after`) and its time (epoch seconds). */
+export interface LiveFrame {
+  blob: Blob;
+  number: number;
+  /** When the frame was analysed (server clock, epoch s). */
+  time: number;
+  /** The server's clock when it answered (epoch s; NaN from an older server). */
+  serverTime: number;
+}
+
+/** The filters of GET /api/events. */
+export interface EventQuery {
+  type?: string;
+  site_id?: string;
+  source?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+}
 
 /** What an operator asks to complete a procedure step with. */
 export interface CompleteStepRequest {
@@ -229,25 +251,49 @@ export class ApiClient {
     }
   }
 
+  /** The cameras: those this server analyses (state, analytics, field of view), then the registry's others. */
+  cameras(): Promise<CameraOut[]> {
+    return this.request<CameraOut[]>("GET", "/api/cameras");
+  }
+
+  /** Stored events, newest first. */
+  events(query: EventQuery): Promise<EventOut[]> {
+    return this.request<EventOut[]>("GET", "/api/events", { query: { ...query } });
+  }
+
+  /**
+   * The camera's newest annotated frame, or the first newer than number `after`, waiting up to `waitS` seconds
+   * (null: none came). `signal` cancels the wait; the promise then rejects with the fetch's AbortError.
+   */
+  async frame(cameraId: string, after: number, waitS: number, signal?: AbortSignal): Promise<LiveFrame | null> {
+    const response = await this.send("GET", `${cameraPath(cameraId)}/frame`, {
+      query: { after, wait_s: waitS },
+      accept: "image/jpeg",
+      signal,
+    });
+    if (response.status === 204) return null;
+    const blob = await response.blob();
+    return {
+      blob,
+      number: Number(response.headers.get("X-Frame-Number") ?? 0),
+      time: Number(response.headers.get("X-Frame-Time") ?? Number.NaN),
+      serverTime: Number(response.headers.get("X-Server-Time") ?? Number.NaN),
+    };
+  }
+
+  /** The picture kept with one of a camera's events (JPEG). */
+  async snapshot(cameraId: string, eventId: string, signal?: AbortSignal): Promise<Blob> {
+    const path = `${cameraPath(cameraId)}/snapshots/${encodeURIComponent(eventId)}`;
+    const response = await this.send("GET", path, { accept: "image/jpeg", signal });
+    return response.blob();
+  }
+
   private async request<T>(
     method: string,
     path: string,
     options: { body?: unknown; query?: Query; auth?: boolean } = {},
   ): Promise<T> {
-    const auth = options.auth ?? true;
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (options.body !== undefined) headers["Content-Type"] = "application/json";
-    if (auth && this.token !== null) headers.Authorization = `Bearer ${this.token}`;
-    let response: Response;
-    try {
-      response = await this.fetcher(withQuery(path, options.query), {
-        method,
-        headers,
-        body: options.body === undefined ? null : JSON.stringify(options.body),
-      });
-    } catch (error) {
-      throw new ApiError(0, "network", error instanceof Error ? error.message : String(error));
-    }
+    const response = await this.send(method, path, options);
     const text = await response.text();
     let body: unknown = null;
     if (text.length > 0) {
@@ -257,13 +303,49 @@ export class ApiClient {
         body = null;
       }
     }
-    if (!response.ok) {
-      if (response.status === 401 && auth) this.unauthorised();
-      const { reason, detail } = describeErrorBody(response.status, body);
-      throw new ApiError(response.status, reason, detail);
-    }
     return body as T;
   }
+
+  /** The answer when it is a success; otherwise an ApiError (a 401 on an authenticated call reported first). */
+  private async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; auth?: boolean; accept?: string; signal?: AbortSignal | undefined },
+  ): Promise<Response> {
+    const auth = options.auth ?? true;
+    const headers: Record<string, string> = { Accept: options.accept ?? "application/json" };
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth && this.token !== null) headers.Authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(withQuery(path, options.query), {
+        method,
+        headers,
+        body: options.body === undefined ? null : JSON.stringify(options.body),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw new ApiError(0, "network", error instanceof Error ? error.message : String(error));
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let body: unknown = null;
+    if (text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = null;
+      }
+    }
+    if (response.status === 401 && auth) this.unauthorised();
+    const { reason, detail } = describeErrorBody(response.status, body);
+    throw new ApiError(response.status, reason, detail);
+  }
+}
+
+function cameraPath(cameraId: string): string {
+  return `/api/cameras/${encodeURIComponent(cameraId)}`;
 }
 
 function incidentPath(incidentId: string): string {

@@ -6,6 +6,7 @@
 import { type AlarmAction, canActOnAlarms, canReadAudit, countAlarmsBySite, isHidden } from "./alarms";
 import { ApiError, type ApiClient } from "./api";
 import { BrowserSocket } from "./browser-socket";
+import { CameraDirectory } from "./cameras";
 import { canSupervise, countActive, knownDesks } from "./incidents";
 import { label, onLanguageChange, t } from "./i18n";
 import { LiveClient, liveUrl } from "./live";
@@ -30,6 +31,9 @@ import { TopBar } from "./ui/topbar";
 
 const COUNTS_MS = 500;
 const STATUS_TICK_MS = 1000;
+/** The camera list (cameras rarely change) is reloaded this often; every 5 s while a camera's view is open. */
+const CAMERA_POLL_MS = 30_000;
+const CAMERA_OPEN_POLL_MS = 5000;
 
 export interface AppOptions {
   api: ApiClient;
@@ -68,6 +72,9 @@ export class ConsoleApp {
   private incidentDrawer: IncidentDrawer | null = null;
   private supervision: SupervisionPanel | null = null;
   private supervisionPoller: Poller | null = null;
+  private readonly cameras = new CameraDirectory();
+  private cameraPoller: Poller | null = null;
+  private cameraOpen = false;
   /** Desks named by the alarm-rate figures, offered when assigning an incident to a desk. */
   private readonly rateDesks = new Set<string>();
   private countsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -112,6 +119,7 @@ export class ConsoleApp {
     this.incidentList?.dispose();
     this.incidentDrawer?.dispose();
     this.supervisionPoller?.stop();
+    this.cameraPoller?.stop();
     this.topBar?.dispose();
     if (this.countsTimer !== null) clearTimeout(this.countsTimer);
     for (const cleanup of this.cleanups) cleanup();
@@ -131,7 +139,7 @@ export class ConsoleApp {
       logout: this.options.logout,
     });
     this.alarmList = new AlarmList({ registry, store: this.store, canAct, now, act, select: (id) => select({ kind: "alarm", id }, true) });
-    this.details = new DetailsPanel({ api, registry, store: this.store, canAct, now, act, select, close: () => select(null, false) });
+    this.details = new DetailsPanel({ api, registry, store: this.store, cameras: this.cameras, canAct, now, act, select, close: () => select(null, false) });
 
     const incidentList = new IncidentList({
       registry,
@@ -216,6 +224,8 @@ export class ConsoleApp {
     );
 
     this.map = this.createMap(mapElement, registry, config.basemap_style_url);
+    this.cameraPoller = new Poller(() => this.loadCameras(), CAMERA_POLL_MS);
+    this.cameraPoller.start();
     this.cleanups.push(this.store.subscribe((update) => this.onStoreUpdate(update)));
     this.cleanups.push(onLanguageChange(() => this.applyLanguage()));
 
@@ -246,6 +256,7 @@ export class ConsoleApp {
       const proxy: MapView = {
         devicesChanged: (ids) => (holder.view ? holder.view.devicesChanged(ids) : pending.push((v) => v.devicesChanged(null))),
         zonesChanged: (ids) => (holder.view ? holder.view.zonesChanged(ids) : pending.push((v) => v.zonesChanged(null))),
+        setCameras: (cameras) => (holder.view ? holder.view.setCameras(cameras) : pending.push((v) => v.setCameras(cameras))),
         setSiteAlarms: (counts) => (holder.view ? holder.view.setSiteAlarms(counts) : pending.push((v) => v.setSiteAlarms(counts))),
         pulse: (alarm) => holder.view?.pulse(alarm),
         focus: (selection, move) => (holder.view ? holder.view.focus(selection, move) : pending.push((v) => v.focus(selection, move))),
@@ -324,7 +335,20 @@ export class ConsoleApp {
     }, COUNTS_MS);
   }
 
+  /** The camera list: to the map and the details card when it changed. */
+  private async loadCameras(): Promise<void> {
+    const cameras = await this.options.api.cameras();
+    if (this.disposed || !this.cameras.update(cameras)) return;
+    this.map?.setCameras(cameras);
+    this.details?.scheduleRefresh();
+  }
+
   private select(selection: Selection | null, move: boolean): void {
+    const cameraOpen = selection?.kind === "camera";
+    if (cameraOpen !== this.cameraOpen) {
+      this.cameraOpen = cameraOpen;
+      this.cameraPoller?.start(cameraOpen ? CAMERA_OPEN_POLL_MS : CAMERA_POLL_MS);
+    }
     this.details?.show(selection);
     this.map?.focus(selection, move);
     this.alarmList?.select(selection?.kind === "alarm" ? selection.id : null);

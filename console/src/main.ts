@@ -22,6 +22,7 @@ import "./styles/layout.css";
 import "./styles/alarms.css";
 import "./styles/map.css";
 import "./styles/incidents.css";
+import "./styles/cameras.css";
 
 /** setTimeout's largest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;

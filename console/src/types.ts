@@ -403,3 +403,40 @@ export interface AlarmRatesOut {
   desks: DeskAlarmRateOut[];
   sites: SiteAlarmRateOut[];
 }
+
+/* Cameras and their events (beffroi/api/schemas_cameras.py, GET /api/events). */
+
+export interface CameraOut {
+  id: string;
+  site_id: string | null;
+  zone_id: string | null;
+  position: LonLat | null;
+  /** Where it looks, degrees clockwise from north. */
+  heading_deg: number | null;
+  fov_deg: number | null;
+  range_m: number | null;
+  /** Analysed by this server: it has a live view and a state. */
+  analysed: boolean;
+  detector: string | null;
+  /** Analytic kind → its legal basis. */
+  analytics: Record<string, string>;
+  /** The source's state ("connecting", "online", "offline", "reconnecting", "ended"); null when not analysed. */
+  state: string | null;
+  reason: string | null;
+  last_frame_at: number | null;
+  frames_dropped: number;
+  analysed_fps: number | null;
+}
+
+export interface EventOut {
+  event_id: string;
+  tenant_id: string;
+  type: string;
+  source: string;
+  ts: number;
+  site_id: string | null;
+  zone_id: string | null;
+  position: LonLat | null;
+  confidence: number;
+  attributes: Record<string, AttributeValue>;
+}

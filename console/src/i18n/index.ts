@@ -32,7 +32,11 @@ export type LabelGroup =
   | "stepStatus"
   | "evidenceKind"
   | "rateGrouping"
-  | "rateLevel";
+  | "rateLevel"
+  | "cameraState"
+  | "analytic"
+  | "legalBasis"
+  | "detector";
 
 export function isLanguage(value: unknown): value is Language {
   return value === "fr" || value === "en";

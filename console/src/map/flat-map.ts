@@ -7,7 +7,7 @@ import type { SiteAlarmCount } from "../alarms";
 import { mainBounds } from "../geometry";
 import { t } from "../i18n";
 import type { Registry } from "../registry";
-import type { AlarmOut, LonLat } from "../types";
+import type { AlarmOut, CameraOut, LonLat } from "../types";
 import type { Offset } from "./labels";
 import { SiteMarkerSet } from "./site-markers";
 import { MAX_PULSES, type MapView, PULSE_MS, type Selection } from "./view";
@@ -25,6 +25,7 @@ export class FlatMapView implements MapView {
   private readonly notice: HTMLElement;
   private readonly resizeObserver: ResizeObserver;
   private pulses = 0;
+  private readonly cameraSites = new Map<string, string>();
 
   constructor(container: HTMLElement, registry: Registry, onSelect: (selection: Selection) => void) {
     this.container = container;
@@ -47,6 +48,12 @@ export class FlatMapView implements MapView {
   devicesChanged(): void {}
 
   zonesChanged(): void {}
+
+  /** No camera markers here (the site's card lists its cameras): only which site each camera is at. */
+  setCameras(cameras: readonly CameraOut[]): void {
+    this.cameraSites.clear();
+    for (const camera of cameras) if (camera.site_id !== null) this.cameraSites.set(camera.id, camera.site_id);
+  }
 
   setSiteAlarms(counts: Map<string, SiteAlarmCount>): void {
     this.markers.setCounts(counts);
@@ -76,6 +83,7 @@ export class FlatMapView implements MapView {
     if (selection?.kind === "site") siteId = selection.id;
     else if (selection?.kind === "zone") siteId = this.registry.zones.get(selection.id)?.site_id ?? null;
     else if (selection?.kind === "device") siteId = this.registry.devices.get(selection.id)?.site_id ?? null;
+    else if (selection?.kind === "camera") siteId = this.cameraSites.get(selection.id) ?? null;
     this.markers.select(siteId);
   }
 

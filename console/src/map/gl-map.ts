@@ -2,7 +2,8 @@
  * The MapLibre map: sites as HTML markers at national scale; zones (coloured by level through feature-state) and
  * devices (clustered, coloured by health) when zoomed in. Live updates are batched: zone states at most every
  * 500 ms, the device source's data at most every second, whatever the stream's rate; and only what is in view is
- * pushed (the rest on the next move), so that a busy stream does not keep repainting the map.
+ * pushed (the rest on the next move), so that a busy stream does not keep repainting the map. The cameras analysed
+ * here are HTML markers (not device points) with their fields of view, when zoomed in.
  */
 
 import {
@@ -21,7 +22,8 @@ import type { SiteAlarmCount } from "../alarms";
 import { type Bounds, boundsOf, mainBounds } from "../geometry";
 import type { Registry } from "../registry";
 import type { LiveStore } from "../store";
-import type { AlarmOut, LonLat } from "../types";
+import type { AlarmOut, CameraOut, LonLat } from "../types";
+import { CameraMarkerSet, cameraViewData } from "./camera-markers";
 import { SiteMarkerSet } from "./site-markers";
 import { DETAIL_ZOOM, LAYER, overlayLayers, overlaySources, offlineStyle, SOURCE, ZONE_MIN_ZOOM } from "./style";
 import { MAX_PULSES, type MapView, PULSE_MS, type Selection } from "./view";
@@ -44,6 +46,9 @@ export class GlMapView implements MapView {
   private readonly store: LiveStore;
   private readonly onSelect: (selection: Selection) => void;
   private readonly markers: SiteMarkerSet;
+  private readonly cameraMarkers: CameraMarkerSet;
+  private readonly cameraPins = new Map<string, Marker>();
+  private readonly cameras = new Map<string, CameraOut>();
   private readonly deviceFeatures = new Map<string, Feature<Point, DeviceProperties>>();
   private readonly siteMarkers = new Map<string, Marker>();
   private readonly clusterLabels = new Map<number, Marker>();
@@ -96,6 +101,7 @@ export class GlMapView implements MapView {
         .addTo(this.map);
       this.siteMarkers.set(site.id, marker);
     }
+    this.cameraMarkers = new CameraMarkerSet((cameraId) => this.onSelect({ kind: "camera", id: cameraId }));
     for (const device of registry.devices.values()) {
       this.deviceFeatures.set(device.id, {
         type: "Feature",
@@ -129,7 +135,33 @@ export class GlMapView implements MapView {
   }
 
   devicesChanged(ids: Iterable<string> | null): void {
-    for (const id of ids ?? this.registry.devices.keys()) this.pendingDevices.add(id);
+    for (const id of ids ?? this.registry.devices.keys()) {
+      this.pendingDevices.add(id);
+      if (this.cameraPins.has(id)) this.cameraMarkers.setHealth(id, this.store.devices.get(id)?.health);
+    }
+  }
+
+  setCameras(cameras: readonly CameraOut[]): void {
+    this.cameras.clear();
+    for (const camera of cameras) this.cameras.set(camera.id, camera);
+    const { added, removed } = this.cameraMarkers.update(cameras);
+    for (const id of removed) {
+      this.cameraPins.get(id)?.remove();
+      this.cameraPins.delete(id);
+    }
+    for (const id of added) {
+      const element = this.cameraMarkers.elements.get(id)!;
+      this.cameraPins.set(id, new Marker({ element, anchor: "center" }).setLngLat(this.cameras.get(id)!.position!).addTo(this.map));
+      this.cameraMarkers.setHealth(id, this.store.devices.get(id)?.health);
+    }
+    for (const [id, pin] of this.cameraPins) pin.setLngLat(this.cameras.get(id)!.position!);
+    this.cameraMarkers.setVisible(this.map.getZoom() >= DETAIL_ZOOM);
+    // An analysed camera is drawn by its marker, not as a device point too.
+    this.devicesChanged([...added, ...removed]);
+    if (this.loaded) {
+      this.map.getSource<GeoJSONSource>(SOURCE.cameraViews)?.setData(cameraViewData(this.cameras.values()));
+      this.flush(true);
+    }
   }
 
   zonesChanged(ids: Iterable<string> | null): void {
@@ -169,6 +201,7 @@ export class GlMapView implements MapView {
       return;
     }
     this.markers.select(selection?.kind === "site" ? selection.id : null);
+    this.cameraMarkers.select(selection?.kind === "camera" ? selection.id : null);
     const highlight = this.highlightOf(selection);
     this.map.getSource<GeoJSONSource>(SOURCE.selection)?.setData(highlight.data);
     if (!move || selection === null) return;
@@ -181,6 +214,7 @@ export class GlMapView implements MapView {
 
   applyLanguage(): void {
     this.markers.applyLanguage();
+    this.cameraMarkers.applyLanguage();
   }
 
   destroy(): void {
@@ -198,6 +232,7 @@ export class GlMapView implements MapView {
     }
     this.map.getSource<GeoJSONSource>(SOURCE.outlines)?.setData(this.outlineData());
     this.map.getSource<GeoJSONSource>(SOURCE.zones)?.setData(this.zoneData());
+    this.map.getSource<GeoJSONSource>(SOURCE.cameraViews)?.setData(cameraViewData(this.cameras.values()));
     this.loaded = true;
     this.layoutSites();
     this.zonesChanged(null);
@@ -270,7 +305,7 @@ export class GlMapView implements MapView {
     }
     const data: FeatureCollection<Point, DeviceProperties> = {
       type: "FeatureCollection",
-      features: [...this.deviceFeatures.values()],
+      features: [...this.deviceFeatures.values()].filter((feature) => !this.cameraPins.has(feature.properties.id)),
     };
     this.map.getSource<GeoJSONSource>(SOURCE.devices)?.setData(data);
   }
@@ -297,6 +332,7 @@ export class GlMapView implements MapView {
   }
 
   private layoutSites(): void {
+    this.cameraMarkers.setVisible(this.map.getZoom() >= DETAIL_ZOOM);
     const canvas = this.map.getCanvas();
     const offsets = this.markers.layout((position) => this.map.project(position), canvas.clientWidth, canvas.clientHeight);
     for (const [siteId, [dx, dy]] of offsets) this.siteMarkers.get(siteId)?.setOffset([dx, dy]);
@@ -412,6 +448,10 @@ export class GlMapView implements MapView {
       case "device": {
         const device = this.registry.devices.get(selection.id);
         return device === undefined ? none : point(device.position);
+      }
+      case "camera": {
+        const position = this.cameras.get(selection.id)?.position ?? this.registry.devices.get(selection.id)?.position;
+        return position === undefined || position === null ? none : point(position);
       }
       case "alarm": {
         const alarm = this.store.alarms.get(selection.id);

@@ -17,6 +17,7 @@ export const SOURCE = {
   outlines: "site-outlines",
   zones: "zones",
   devices: "devices",
+  cameraViews: "camera-views",
   selection: "selection",
 } as const;
 
@@ -27,6 +28,8 @@ export const LAYER = {
   outlineLine: "site-outline-line",
   zoneFill: "zone-fill",
   zoneLine: "zone-line",
+  cameraViewFill: "camera-view-fill",
+  cameraViewLine: "camera-view-line",
   clusters: "device-clusters",
   devices: "device-points",
   selectionFill: "selection-fill",
@@ -37,6 +40,8 @@ export const LAYER = {
 /** From this zoom on, zones and devices are drawn and site markers turn into labels. */
 export const DETAIL_ZOOM = 13;
 export const ZONE_MIN_ZOOM = 11.5;
+/** From this zoom on, the analysed cameras' fields of view are drawn (their markers show from DETAIL_ZOOM). */
+export const CAMERA_VIEW_MIN_ZOOM = 15;
 export const CLUSTER_MAX_ZOOM = 16;
 export const CLUSTER_RADIUS = 42;
 
@@ -76,6 +81,28 @@ export const ZONE_KIND_COLOURS: Record<string, string> = {
   water: "#1c3a57",
 };
 const ZONE_DEFAULT_COLOUR = "#2f3c48";
+
+/** A camera's colour by state group (cameras.ts `cameraColour`). */
+export const CAMERA_COLOURS = {
+  online: "#3fb67a",
+  offline: "#e5483e",
+  connecting: "#8796a4",
+  unknown: "#5b6671",
+} as const;
+
+function cameraColour(): ExpressionSpecification {
+  return [
+    "match",
+    ["get", "state"],
+    "online",
+    CAMERA_COLOURS.online,
+    "offline",
+    CAMERA_COLOURS.offline,
+    "connecting",
+    CAMERA_COLOURS.connecting,
+    CAMERA_COLOURS.unknown,
+  ];
+}
 
 function zoneFillColour(): ExpressionSpecification {
   const byKind: unknown[] = ["match", ["get", "kind"]];
@@ -125,6 +152,7 @@ export function overlaySources(): Record<string, GeoJSONSourceSpecification> {
         in_alarm: ["+", ["case", ["==", ["get", "health"], "in_alarm"], 1, 0]],
       },
     },
+    [SOURCE.cameraViews]: { type: "geojson", data: EMPTY },
     [SOURCE.selection]: { type: "geojson", data: EMPTY },
   };
 }
@@ -171,6 +199,20 @@ export function overlayLayers(): LayerSpecification[] {
       source: SOURCE.zones,
       minzoom: ZONE_MIN_ZOOM,
       paint: { "line-color": COLOURS.zoneLine, "line-width": 0.8 },
+    },
+    {
+      id: LAYER.cameraViewFill,
+      type: "fill",
+      source: SOURCE.cameraViews,
+      minzoom: CAMERA_VIEW_MIN_ZOOM,
+      paint: { "fill-color": cameraColour(), "fill-opacity": 0.2 },
+    },
+    {
+      id: LAYER.cameraViewLine,
+      type: "line",
+      source: SOURCE.cameraViews,
+      minzoom: CAMERA_VIEW_MIN_ZOOM,
+      paint: { "line-color": cameraColour(), "line-width": 1.2, "line-opacity": 0.8 },
     },
     {
       id: LAYER.selectionFill,

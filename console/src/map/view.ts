@@ -1,13 +1,14 @@
 /** What the application asks of a map, whichever draws it (MapLibre, or the flat fallback without WebGL). */
 
 import type { SiteAlarmCount } from "../alarms";
-import type { AlarmOut } from "../types";
+import type { AlarmOut, CameraOut } from "../types";
 
 /** The thing the operator looks at in the details panel. */
 export type Selection =
   | { kind: "site"; id: string }
   | { kind: "zone"; id: string }
   | { kind: "device"; id: string }
+  | { kind: "camera"; id: string }
   | { kind: "alarm"; id: string };
 
 export interface MapView {
@@ -15,6 +16,8 @@ export interface MapView {
   devicesChanged(ids: Iterable<string> | null): void;
   /** Zone levels changed (null: all of them); drawn at the next batch. */
   zonesChanged(ids: Iterable<string> | null): void;
+  /** The cameras (GET /api/cameras): the analysed ones drawn with their state and field of view. */
+  setCameras(cameras: readonly CameraOut[]): void;
   /** The sites' alarm badges. */
   setSiteAlarms(counts: Map<string, SiteAlarmCount>): void;
   /** Draw the eye to a new alarm where it is. */

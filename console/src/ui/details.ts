@@ -1,17 +1,22 @@
 /**
  * The details card of what the operator clicked: a site (its zones, devices and open alarms), a zone (count, density,
  * capacity, level), a device (health, last seen, battery, and a chart of its latest readings of one metric) or an
- * alarm (its lifecycle fields and the actions the role and state allow). Facts refresh with the live state at most
- * once a second; the chart reloads on open, on metric change and every 15 s.
+ * alarm (its lifecycle fields and the actions the role and state allow; for an alarm from a camera, the picture of
+ * its event), or a camera (its live view, state, detector and analytics with their legal basis). Facts refresh with
+ * the live state at most once a second; the chart reloads on open, on metric change and every 15 s.
  */
 
 import { type AlarmAction, allowedActions, compareAlarms } from "../alarms";
 import type { ApiClient } from "../api";
+import type { CameraDirectory } from "../cameras";
 import { formatAge, formatNumber, formatTime, label, type MessageKey, t } from "../i18n";
 import type { Selection } from "../map/view";
 import type { Registry } from "../registry";
 import type { LiveStore } from "../store";
 import type { AlarmOut, DeviceOut } from "../types";
+import { AlarmSnapshot } from "./alarm-snapshot";
+import { analyticsList, cameraFacts, cameraLinks, liveButton } from "./camera-details";
+import { CameraLiveView } from "./camera-live";
 import { renderChart } from "./chart";
 import { type Child, h, replaceChildren, text } from "./dom";
 
@@ -23,6 +28,7 @@ export interface DetailsOptions {
   api: ApiClient;
   registry: Registry;
   store: LiveStore;
+  cameras: CameraDirectory;
   canAct: boolean;
   now: () => number;
   select: (selection: Selection, move: boolean) => void;
@@ -39,6 +45,9 @@ export class DetailsPanel {
   private readonly title: HTMLElement;
   private readonly body: HTMLElement;
   private readonly chartSlot: HTMLElement;
+  private readonly liveSlot: HTMLElement;
+  private live: CameraLiveView | null = null;
+  private snapshot: AlarmSnapshot | null = null;
   private selection: Selection | null = null;
   private metric: string | null = null;
   private chartRequest = 0;
@@ -57,10 +66,12 @@ export class DetailsPanel {
     });
     this.body = h("div", { class: "details-body" });
     this.chartSlot = h("div", { class: "chart-slot" });
+    this.liveSlot = h("div", { class: "live-slot" });
     this.element = h(
       "aside",
       { id: "details", class: "details", "aria-live": "polite" },
       h("header", { class: "details-head" }, h("div", {}, this.kind, this.title), h("div", { class: "details-tools" }, locate, close)),
+      this.liveSlot,
       this.body,
       this.chartSlot,
     );
@@ -72,12 +83,15 @@ export class DetailsPanel {
   }
 
   show(selection: Selection | null): void {
+    const same = selection !== null && selection.kind === this.selection?.kind && selection.id === this.selection.id;
     this.selection = selection;
     this.element.hidden = selection === null;
     if (this.chartTimer !== null) clearInterval(this.chartTimer);
     this.chartTimer = null;
     this.chartSlot.replaceChildren();
     this.metric = null;
+    if (!same) this.stopMedia(); // the same thing again ("show on map"): its live view goes on
+    this.element.dataset.kind = selection?.kind ?? "";
     if (selection?.kind === "device") {
       const device = this.options.registry.devices.get(selection.id);
       if (device !== undefined) this.startChart(device);
@@ -96,6 +110,8 @@ export class DetailsPanel {
 
   applyLanguage(): void {
     this.render();
+    this.live?.applyLanguage();
+    this.snapshot?.applyLanguage();
     const device = this.selection?.kind === "device" ? this.options.registry.devices.get(this.selection.id) : undefined;
     if (device !== undefined) this.startChart(device, this.metric);
   }
@@ -103,6 +119,16 @@ export class DetailsPanel {
   dispose(): void {
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
     if (this.chartTimer !== null) clearInterval(this.chartTimer);
+    this.stopMedia();
+  }
+
+  /** Stop the live view and drop the event picture (the card shows something else, or closes). */
+  private stopMedia(): void {
+    this.live?.dispose();
+    this.live = null;
+    this.liveSlot.replaceChildren();
+    this.snapshot?.dispose();
+    this.snapshot = null;
   }
 
   private render(): void {
@@ -115,6 +141,8 @@ export class DetailsPanel {
         return this.renderZone(selection.id);
       case "device":
         return this.renderDevice(selection.id);
+      case "camera":
+        return this.renderCamera(selection.id);
       case "alarm":
         return this.renderAlarm(selection.id);
     }
@@ -146,6 +174,7 @@ export class DetailsPanel {
         ["details.alarms", String(alarms.length)],
       ],
       this.alarmLinks(alarms),
+      cameraLinks(this.options.cameras.ofSite(siteId), this.link),
     );
   }
 
@@ -199,7 +228,22 @@ export class DetailsPanel {
         ["details.alarms", String(state?.alarms ?? alarms.length)],
       ],
       this.alarmLinks(alarms),
+      this.options.cameras.get(deviceId)?.analysed ? liveButton(deviceId, (selection) => this.options.select(selection, true)) : null,
     );
+  }
+
+  private renderCamera(cameraId: string): void {
+    const { registry, cameras } = this.options;
+    const camera = cameras.get(cameraId);
+    this.head("details.camera", cameraId);
+    if (camera === undefined) return this.facts([["camera.state", null]]);
+    if (camera.analysed && this.live === null) {
+      this.live = new CameraLiveView({ api: this.options.api, cameraId, camera: () => cameras.get(cameraId) });
+      this.liveSlot.replaceChildren(this.live.element);
+      this.live.start();
+    }
+    this.live?.render();
+    this.facts(cameraFacts(camera, registry, this.link), analyticsList(camera));
   }
 
   private renderAlarm(alarmId: string): void {
@@ -207,10 +251,13 @@ export class DetailsPanel {
     const alarm = store.alarms.get(alarmId);
     if (alarm === undefined) return this.gone();
     this.head("details.alarm", label("alarmType", alarm.key.type));
+    this.showSnapshot(alarm);
     const siteId = registry.siteOfAlarm(alarm);
     const zone = alarm.key.zone_id === null ? undefined : registry.zones.get(alarm.key.zone_id);
     const device = registry.devices.get(alarm.key.source);
-    const sourceLink = device === undefined ? alarm.key.source : this.link({ kind: "device", id: device.id }, device.id);
+    let sourceLink: Child = alarm.key.source;
+    if (this.options.cameras.get(alarm.key.source)?.analysed) sourceLink = this.link({ kind: "camera", id: alarm.key.source }, alarm.key.source);
+    else if (device !== undefined) sourceLink = this.link({ kind: "device", id: device.id }, device.id);
     const actions = this.options.canAct
       ? allowedActions(alarm).map((action) => {
           const button = h("button", { type: "button", class: `act act-${action}`, "data-action": action }, t(`action.${action}`));
@@ -239,16 +286,35 @@ export class DetailsPanel {
     );
   }
 
+  /** For an alarm raised from a camera: the picture of its event, and the way to the camera's live view. */
+  private showSnapshot(alarm: AlarmOut): void {
+    const source = alarm.key.source;
+    const camera = this.options.cameras.get(source);
+    if (this.snapshot === null) {
+      if (camera === undefined && this.options.registry.devices.get(source)?.kind !== "camera") return;
+      this.snapshot = new AlarmSnapshot(
+        {
+          api: this.options.api,
+          canOpenLive: camera?.analysed === true,
+          openLive: (cameraId) => this.options.select({ kind: "camera", id: cameraId }, true),
+        },
+        source,
+      );
+      this.chartSlot.replaceChildren(this.snapshot.element);
+    }
+    this.snapshot.show(alarm);
+  }
+
   private gone(): void {
     // The thing is no longer there (an alarm closed): keep the card, say so.
     this.facts([["details.state", label("alarmState", "cleared")]]);
   }
 
-  private link(selection: Selection, name: string): HTMLElement {
+  private link = (selection: Selection, name: string): HTMLElement => {
     const button = h("button", { type: "button", class: "link" }, name);
     button.addEventListener("click", () => this.options.select(selection, true));
     return button;
-  }
+  };
 
   private alarmLinks(alarms: AlarmOut[]): HTMLElement | null {
     if (alarms.length === 0) return null;
