@@ -153,6 +153,26 @@ DEFAULT_THRESHOLD_RULES = [
         message="Panic button pressed",
     ),
     ThresholdRuleConfig(
+        name="crowd_amber",
+        device_kind="crowd_estimate",
+        metric="level",
+        above=0.5,
+        clear_at=0.5,
+        for_s=0,
+        priority=2,
+        message="Crowd density amber (all sources of the zone)",
+    ),
+    ThresholdRuleConfig(
+        name="crowd_red",
+        device_kind="crowd_estimate",
+        metric="level",
+        above=1.5,
+        clear_at=1.5,
+        for_s=0,
+        priority=1,
+        message="Crowd density red (all sources of the zone)",
+    ),
+    ThresholdRuleConfig(
         name="camera_offline",
         device_kind="camera",
         metric="online",
@@ -193,6 +213,7 @@ DEFAULT_EVENT_RULES = [
     ),
     EventRuleConfig(event_type="weapon", priority=1, message="Weapon seen (video)", min_confidence=0.5),
     EventRuleConfig(event_type="loitering", priority=4, message="Loitering (video)"),
+    EventRuleConfig(event_type="crowd_red_expected", priority=2, message="Red crowd density expected (forecast)"),
 ]
 """Tamper events are handled by the tamper detector (`engine.tamper`), not by an event rule. A single refused badge
 is no alarm (a mistyped code, an expired card): repeated refusals at one door are (`access_denied_repeated`)."""

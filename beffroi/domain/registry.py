@@ -42,6 +42,9 @@ class DeviceKind(StrEnum):
     CAMERA = "camera"
     GPS_TRACKER = "gps_tracker"
     DRONE_DETECTOR = "drone_detector"
+    CROWD_ESTIMATE = "crowd_estimate"
+    """Not a sensor: a zone's fused crowd figure (people, density, level of service), one per zone, from the crowd
+    worker, which fuses every source of counts of the zone."""
 
 
 class Tenant(msgspec.Struct, frozen=True):
@@ -118,5 +121,10 @@ DEVICE_PROFILES: dict[DeviceKind, DeviceProfile] = {
     DeviceKind.CAMERA: DeviceProfile(("online", "fps", "people_count"), ("tamper",), 30.0, False),
     DeviceKind.GPS_TRACKER: DeviceProfile(("speed_m_s", "battery_pct"), (), 15.0, True),
     DeviceKind.DRONE_DETECTOR: DeviceProfile(("drones_detected", "rf_activity_dbm"), ("drone_detected",), 20.0, False),
+    DeviceKind.CROWD_ESTIMATE: DeviceProfile(
+        ("people", "people_sd", "density", "density_sd", "level"), (), 60.0, False
+    ),
 }
 """The default profile of each device kind; a scenario may override a device's interval."""
+SENSOR_KINDS = frozenset(DeviceKind) - {DeviceKind.CROWD_ESTIMATE}
+"""The kinds of real devices (what a scenario or an import may declare): all but the crowd worker's estimates."""

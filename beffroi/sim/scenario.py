@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from beffroi.domain.observations import Position
-from beffroi.domain.registry import DEVICE_PROFILES, Device, DeviceKind, Site, Tenant, Zone, ZoneKind
+from beffroi.domain.registry import DEVICE_PROFILES, SENSOR_KINDS, Device, DeviceKind, Site, Tenant, Zone, ZoneKind
 from beffroi.errors import ConfigError
 from beffroi.validation import describe_errors, key_path
 
@@ -124,6 +124,13 @@ class ScenarioDevice(_Strict):
     zone: Identifier | None = None
     interval_s: Annotated[float, Field(gt=0, le=86_400)] | None = None
     model: str = ""
+
+    @pydantic.field_validator("kind")
+    @classmethod
+    def _a_sensor(cls, kind: DeviceKind) -> DeviceKind:
+        if kind not in SENSOR_KINDS:
+            raise ValueError(f"{kind.value} is made by the crowd worker, not declared in a scenario")
+        return kind
 
 
 class EventSession(_Strict):

@@ -15,7 +15,11 @@ from beffroi.domain.alarms import Alarm, Priority
 from beffroi.domain.registry import Device, DeviceKind, Zone
 from beffroi.engine.detectors.absence import ALARM_TYPE as DEVICE_OFFLINE
 
-COUNT_METRICS: dict[DeviceKind, str] = {DeviceKind.PEOPLE_COUNTER: "occupancy", DeviceKind.CAMERA: "people_count"}
+COUNT_METRICS: dict[DeviceKind, str] = {
+    DeviceKind.CROWD_ESTIMATE: "people",
+    DeviceKind.PEOPLE_COUNTER: "occupancy",
+    DeviceKind.CAMERA: "people_count",
+}
 """The metric by which a device of this kind counts the people in its zone."""
 
 BATTERY_METRIC = "battery_pct"
@@ -125,12 +129,13 @@ class DeviceLive:
 class ZoneLive:
     """A zone's counting devices and open alarms; its count, density and level are derived from them."""
 
-    __slots__ = ("alarms", "cameras", "counters", "emitted", "emitted_at", "id", "limits", "zone")
+    __slots__ = ("alarms", "cameras", "counters", "emitted", "emitted_at", "estimates", "id", "limits", "zone")
 
     def __init__(self, zone: Zone) -> None:
         self.zone = zone
         self.id = zone.id
         self.limits = density_limits(zone.kind)
+        self.estimates: list[DeviceLive] = []  # the crowd worker's fused figure of the zone: preferred
         self.counters: list[DeviceLive] = []  # people counters: their occupancy
         self.cameras: list[DeviceLive] = []  # cameras: their people_count, used when no counter has reported
         self.alarms: dict[str, Priority] = {}  # open, annunciated alarm id -> its priority
@@ -143,15 +148,18 @@ class ZoneLive:
         return self.zone.site_id
 
     def add_device(self, device: DeviceLive) -> None:
-        """Count the people this device reports, when it is a counter or a camera."""
-        if device.device.kind is DeviceKind.PEOPLE_COUNTER:
+        """Count the people this device reports, when it is the fused estimate, a counter or a camera."""
+        if device.device.kind is DeviceKind.CROWD_ESTIMATE:
+            self.estimates.append(device)
+        elif device.device.kind is DeviceKind.PEOPLE_COUNTER:
             self.counters.append(device)
         elif device.device.kind is DeviceKind.CAMERA:
             self.cameras.append(device)
 
     def count(self) -> int | None:
-        """People in the zone: the people counters' occupancy, else the cameras' count; None when none reports."""
-        for devices in (self.counters, self.cameras):
+        """People in the zone: the fused estimate (every source of the zone), else the people counters' occupancy,
+        else the cameras' count; None when none reports."""
+        for devices in (self.estimates, self.counters, self.cameras):
             values = [device.count_value for device in devices if device.count_value is not None]
             if values:
                 return max(0, round(sum(values)))
