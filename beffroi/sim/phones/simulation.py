@@ -1,0 +1,215 @@
+"""A run of the simulated phones over a time range: minute after minute, the signalling records (time order) and
+the ground truth beside them (people and phones per place).
+
+A run starts at the last local 04:00 before the range asked for (the quietest hour) with every place at its target,
+and runs the phones' moves silently up to the range: any range within the same day gives the same records as that
+part of a longer range, for the same seed. The records of a minute use separate random draws from the moves, keyed
+by the minute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from beffroi.domain.signalling import CellPlan, SignallingBatch
+from beffroi.errors import ConfigError
+from beffroi.sim.catalogue import Catalogue
+from beffroi.sim.crowd import CrowdModel
+from beffroi.sim.local_time import LocalTime
+from beffroi.sim.phones.activity import DATA_BURST_SPAN_S, MINUTE, Records, minute_records, no_records
+from beffroi.sim.phones.cells import CellArrays, cell_plan, site_areas
+from beffroi.sim.phones.geography import DEPARTEMENTS
+from beffroi.sim.phones.movement import Moves
+from beffroi.sim.phones.places import PlaceInfo, Places
+from beffroi.sim.phones.pool import PhonePool
+from beffroi.sim.phones.population import CATEGORIES, Network, networks, usage
+from beffroi.sim.scenario import Scenario
+from beffroi.sim.seeding import derive_seed
+
+ANCHOR_HOUR = 4.0
+_DAY = 86_400.0
+
+Instant = datetime | float
+
+
+class PhoneMinute:
+    """One minute of a run: its records (in columns, time order) with each record's place and spot, and the truth:
+    people (everyone, phone or not) and phones of each category per place."""
+
+    def __init__(
+        self,
+        sim: PhoneSimulation,
+        pool: PhonePool,
+        start: float,
+        records: Records,
+        moves: Moves,
+        people: npt.NDArray[np.float64],
+        phones: npt.NDArray[np.int64],
+    ) -> None:
+        self.start = start
+        self.ts = records.ts
+        phone = records.phone
+        self.phone = phone
+        """Each record's phone (an index into the run's pool; stable for the run)."""
+        self.event = records.event
+        self.cell = pool.cell[phone]
+        self.spot = pool.spot[phone]
+        """Where the phone stood (an index of `PhoneSimulation.places.spot_lon/spot_lat`)."""
+        self.place = sim.places.spot_place[self.spot]
+        self.people = people
+        """People per place (`PhoneSimulation.place_info` order) at the minute's start: the crowd model's occupancy."""
+        self.phones = phones
+        """Phones of the operator per place and category (shape places × 4, Category order) during the minute."""
+        self.moves = moves
+        """The phones that moved at the minute's start (place before and after), came into the area or left it:
+        the true flows between places."""
+        self._sim = sim
+        self._pool = pool
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    @property
+    def subscriber(self) -> npt.NDArray[np.int64]:
+        """Each record's subscriber as a number (the IMSI's 15 digits)."""
+        return self._pool.imsi[self.phone]
+
+    @property
+    def network(self) -> npt.NDArray[np.int16]:
+        """Each record's home network (an index of `PhoneSimulation.networks`)."""
+        return self._pool.network[self.phone]
+
+    @property
+    def billing(self) -> npt.NDArray[np.int16]:
+        """Each record's billing département (an index of `geography.DEPARTEMENTS`; -1 for roamers)."""
+        return self._pool.billing[self.phone]
+
+    def batch(self) -> SignallingBatch:
+        """The records as the operator delivers them: IMSI text, cell index, event code, home MCC, département."""
+        sim = self._sim
+        return SignallingBatch(
+            ts=self.ts,
+            subscriber=np.take(self._pool.subscriber, self.phone),
+            cell=self.cell,
+            event=self.event,
+            home_mcc=np.take(sim.home_mcc, self.network),
+            billing_area=np.take(sim.billing_codes, self.billing.astype(np.int64) + 1),
+        )
+
+
+def _seconds(instant: Instant) -> float:
+    if isinstance(instant, datetime):
+        if instant.tzinfo is None:
+            raise ConfigError("phones", [f"time {instant.isoformat()} needs a UTC offset"])
+        return instant.timestamp()
+    return float(instant)
+
+
+class PhoneSimulation:
+    """The phones of a scenario's crowds on one operator's network: its cell plan, places, and runs over time."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int = 0,
+        operator: str = "Orange",
+        market_share: float = 0.4,
+        sites: list[str] | None = None,
+    ) -> None:
+        if not 0 < market_share <= 1:
+            raise ConfigError("phones", [f"market_share: must be in (0, 1] (got {market_share})"])
+        self.seed = seed
+        self.catalogue = Catalogue(scenario, sites=sites)
+        self._local = LocalTime(scenario.timezone)
+        self._crowd = CrowdModel(self.catalogue, self._local, seed)
+        self.plan: CellPlan = cell_plan(scenario, operator, market_share, seed, sites=sites)
+        self.cells = CellArrays(self.plan)
+        self.areas = site_areas(self.catalogue)
+        self.places = Places(
+            self.catalogue,
+            self._crowd,
+            self.areas,
+            self.cells,
+            self._local,
+            market_share=market_share,
+            seed=derive_seed(seed, "phones-places"),
+        )
+        self.networks: list[Network] = networks(operator)
+        self.home_mcc = np.array([n.mcc for n in self.networks], dtype=np.int16)
+        self.billing_codes = np.array(["", *(d.code for d in DEPARTEMENTS)], dtype="<U3")
+        self.pool: PhonePool | None = None
+        """The phones of the latest run."""
+
+    @property
+    def place_info(self) -> list[PlaceInfo]:
+        """The places, in the order of the truth arrays."""
+        return self.places.info
+
+    def anchor(self, start: float) -> float:
+        """Where a run reaching `start` begins: the last local ANCHOR_HOUR at or before it, on a minute."""
+        since = (self._local.local_seconds(start) - ANCHOR_HOUR * 3600.0) % _DAY
+        return math.floor((start - since) / MINUTE) * MINUTE
+
+    def minutes(self, start: Instant, end: Instant) -> Iterator[PhoneMinute]:
+        """The minutes from `start` (rounded down to a minute) to `end` (rounded up), one PhoneMinute each, in order.
+        Each call is a fresh run; memory stays bounded by the phones of the area, whatever the range."""
+        first = math.floor(_seconds(start) / MINUTE) * MINUTE
+        stop = math.ceil(_seconds(end) / MINUTE) * MINUTE
+        anchor = self.anchor(first)
+        rng = np.random.default_rng(derive_seed(self.seed, "phones-moves", anchor))
+        self.pool = pool = PhonePool(
+            self.places,
+            self.networks,
+            [a.departement for a in self.areas],
+            id_salt=derive_seed(self.seed, "phones-ids", anchor) % 10**9,
+        )
+        noise = rng.standard_normal((self.places.count, len(CATEGORIES)))
+        dither = rng.random((self.places.count, len(CATEGORIES)))
+        keep = np.exp(-MINUTE / self.places.turnover_s)[:, None]
+
+        def targets(t: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+            nonlocal noise
+            people, share = self.places.people(t)
+            expected = people[:, None] * share * self.places.carry[None, :]
+            noise = keep * noise + np.sqrt(1 - keep**2) * rng.standard_normal(noise.shape)
+            spread = np.sqrt(expected * (1 - self.places.carry[None, :]))
+            return people, np.floor(np.maximum(expected + spread * noise, 0.0) + dither).astype(np.int64)
+
+        t = anchor
+        carried = no_records()
+        _, goal = targets(t)
+        pool.populate(goal, rng)
+        while t < stop:
+            people, goal = targets(t)
+            moves = pool.step(t, goal, self.places.turnover(t), rng)
+            if t >= first - DATA_BURST_SPAN_S:
+                events_rng = np.random.default_rng(derive_seed(self.seed, "phones-events", int(t // MINUTE)))
+                hour_usage = usage(self._local.hour(t))
+                records, carried = minute_records(pool, moves, t, hour_usage, events_rng, carried)
+            if t >= first:
+                phones = pool.counts().reshape(self.places.count, len(CATEGORIES))
+                yield PhoneMinute(self, pool, t, records, moves, people, phones)
+            t += MINUTE
+
+
+def signalling(
+    scenario: Scenario,
+    start: Instant,
+    end: Instant,
+    *,
+    seed: int = 0,
+    operator: str = "Orange",
+    market_share: float = 0.4,
+    sites: list[str] | None = None,
+) -> Iterator[SignallingBatch]:
+    """The operator's signalling records from `start` to `end`, one batch per minute in time order (each batch's
+    `cell` indexes `cell_plan(scenario, operator, market_share, seed, sites=sites).cells`)."""
+    simulation = PhoneSimulation(scenario, seed=seed, operator=operator, market_share=market_share, sites=sites)
+    for minute in simulation.minutes(start, end):
+        yield minute.batch()

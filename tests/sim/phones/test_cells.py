@@ -1,0 +1,86 @@
+"""The simulated cell plan: three-sector masts, small cells in big venues, overlapping coverage, determinism."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from beffroi.sim.catalogue import Catalogue
+from beffroi.sim.phones import CellArrays, cell_plan
+from beffroi.sim.phones.cells import site_areas
+from beffroi.sim.phones.geography import Density, site_density, site_departement
+from beffroi.sim.scenario import Scenario, load_scenario
+
+PARIS = Path(__file__).parents[3] / "scenarios" / "paris2024.json"
+
+
+@pytest.fixture(scope="module")
+def paris() -> Scenario:
+    return load_scenario(PARIS)
+
+
+def test_the_plan_is_fixed_by_the_seed(scenario: Scenario) -> None:
+    plan = cell_plan(scenario, seed=1)
+    assert plan == cell_plan(scenario, seed=1)
+    assert plan != cell_plan(scenario, seed=2)
+    assert (plan.operator, plan.mcc, plan.market_share) == ("Orange", 208, 0.4)
+    assert len(plan.index()) == len(plan.cells)  # unique ids
+    assert all(cell.id.startswith("208-01-") for cell in plan.cells)
+
+
+def test_macro_masts_carry_three_sectors(scenario: Scenario) -> None:
+    plan = cell_plan(scenario, seed=1)
+    masts: dict[tuple[float, float], list[float]] = {}
+    for cell in plan.cells:
+        if cell.azimuth_deg is not None:
+            masts.setdefault((cell.lon, cell.lat), []).append(cell.azimuth_deg)
+            assert cell.beamwidth_deg == 65.0
+            assert 300 <= cell.range_m <= 1500
+    assert len(masts) >= 10
+    assert all(sorted(azimuths) == [0.0, 120.0, 240.0] for azimuths in masts.values())
+
+
+def test_big_stands_concourses_and_platforms_get_a_small_cell(scenario: Scenario) -> None:
+    plan = cell_plan(scenario, seed=1)
+    small = [cell for cell in plan.cells if cell.azimuth_deg is None]
+    assert len(small) == 3  # stand-north (25,000), concourse (6,000), platform-1 (2,000); not the 3,000 gate
+    cells = CellArrays(plan)
+    catalogue = Catalogue(scenario)
+    for zone_id in ("stand-north", "concourse", "platform-1"):
+        min_lon, min_lat, max_lon, max_lat = catalogue.zones[zone_id].bounds
+        corners = np.array([[min_lon, min_lat], [max_lon, max_lat], [(min_lon + max_lon) / 2, (min_lat + max_lat) / 2]])
+        covering = cells.covers(corners[:, 0], corners[:, 1])
+        assert covering[:, np.isnan(cells.azimuth)].any(axis=1).all(), zone_id
+
+
+def test_coverage_overlaps_three_to_six_cells_almost_everywhere(paris: Scenario) -> None:
+    plan = cell_plan(paris, seed=3)
+    cells = CellArrays(plan)
+    rng = np.random.default_rng(0)
+    counts: Counter[int] = Counter()
+    for area in site_areas(Catalogue(paris)):
+        box = area.surroundings
+        lon = rng.uniform(box[0], box[2], 40)
+        lat = rng.uniform(box[1], box[3], 40)
+        counts.update(cells.covers(lon, lat).sum(axis=1).tolist())
+    total = sum(counts.values())
+    assert min(counts) >= 2
+    assert sum(n for k, n in counts.items() if k < 3) / total < 0.01
+    assert sum(n for k, n in counts.items() if 3 <= k <= 6) / total > 0.8
+    ranges = [cell.range_m for cell in plan.cells if cell.azimuth_deg is not None]
+    assert min(ranges) < 450 and max(ranges) > 1300  # dense Paris to suburban venues
+
+
+def test_density_and_departement_of_sites(paris: Scenario) -> None:
+    sites = {site.id: site for site in paris.sites}
+    assert site_density(sites["parc-des-princes"]) is Density.DENSE
+    assert site_density(sites["stade-de-france"]) is Density.URBAN
+    assert site_density(sites["vaires-flatwater"]) is Density.SUBURBAN
+    assert [site_departement(sites[s]) for s in ("stade-de-france", "parc-des-princes", "allianz-riviera")] == [
+        "93",
+        "75",
+        "06",
+    ]
