@@ -1,11 +1,11 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
 Start order: store (migrated) → registry → bus → recorder → engine → incidents (→ webhooks) → gateway → video →
-live feed → API → simulator. Stop order is the reverse, so nothing upstream produces while something downstream has
-stopped consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is part of the `api`
-component: it runs wherever the API does, so an API process always has the bus. The webhook worker (incident changes
-to the `[[webhooks.endpoints]]`) is part of the `incidents` component, started after the incident worker when
-endpoints are configured.
+crowd → live feed → API → simulator. Stop order is the reverse, so nothing upstream produces while something
+downstream has stopped consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is
+part of the `api` component: it runs wherever the API does, so an API process always has the bus. The webhook
+worker (incident changes to the `[[webhooks.endpoints]]`) is part of the `incidents` component, started after the
+incident worker when endpoints are configured.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 from beffroi.workers.api import ApiWorker, auth_settings_from
 from beffroi.workers.base import Health, Worker
+from beffroi.workers.crowd import CrowdWorker
 from beffroi.workers.engine import EngineWorker
 from beffroi.workers.gateway import GatewayWorker
 from beffroi.workers.incidents import IncidentWorker, incident_settings_from
@@ -46,7 +47,7 @@ from beffroi.workers.webhooks import webhook_worker_from
 
 log = logging.getLogger("beffroi.app")
 
-COMPONENTS = ("recorder", "engine", "incidents", "gateway", "video", "api", "sim")
+COMPONENTS = ("recorder", "engine", "incidents", "gateway", "video", "crowd", "api", "sim")
 """Every component, in start order."""
 
 
@@ -98,7 +99,7 @@ class Application:
         config = self.config
         # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
         needs_backends = any(
-            name in {"recorder", "engine", "incidents", "gateway", "video", "api"} for name in self.components
+            name in {"recorder", "engine", "incidents", "gateway", "video", "crowd", "api"} for name in self.components
         )
         try:
             if needs_backends or self._load_registry:
@@ -226,6 +227,10 @@ class Application:
             if name == "incidents":
                 return IncidentWorker(bus, store, incident_settings_from(config))
             return GatewayWorker(config, bus, store)
+        if name == "crowd":
+            if bus is None or store is None:
+                raise RuntimeError("crowd needs the bus and the store, which are not started")
+            return CrowdWorker(config, bus, store)
         if name == "video":
             if bus is None or store is None:
                 raise RuntimeError("video needs the bus and the store, which are not started")

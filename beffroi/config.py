@@ -17,6 +17,7 @@ import pydantic
 from pydantic import Field
 
 from beffroi.config_base import Section
+from beffroi.config_crowd import CrowdConfig
 from beffroi.config_engine import EngineConfig
 from beffroi.config_video import VideoConfig
 from beffroi.errors import ConfigError
@@ -345,6 +346,7 @@ class BeffroiConfig(Section):
     ingest: IngestConfig = IngestConfig()
     engine: EngineConfig = EngineConfig()
     video: VideoConfig = VideoConfig()
+    crowd: CrowdConfig = CrowdConfig()
     incidents: IncidentsConfig = IncidentsConfig()
     cap: CapConfig = CapConfig()
     webhooks: WebhooksConfig = WebhooksConfig()

@@ -226,7 +226,7 @@ def test_serve_answers_health_then_stops_cleanly_on_a_signal(tmp_path: Path, sto
         assert health is not None, "serve never answered /health"
         assert health.status_code == 200
         assert health.json()["components"] == {
-            name: "running" for name in ("recorder", "engine", "incidents", "gateway", "video", "api")
+            name: "running" for name in ("recorder", "engine", "incidents", "gateway", "video", "crowd", "api")
         }
         process.send_signal(stop_signal)
         output, _ = process.communicate(timeout=15.0)

@@ -27,7 +27,7 @@ from beffroi.domain.alarms import Alarm
 from beffroi.domain.incidents import Incident, IncidentState
 from beffroi.domain.messages import AlarmChange, IncidentChange
 from beffroi.domain.observations import Reading
-from beffroi.domain.registry import Device, Zone
+from beffroi.domain.registry import Device, DeviceKind, Zone
 
 
 class Entry:
@@ -86,7 +86,10 @@ class TenantFeed:
         self.pending.append(entry)
 
     def _refresh_device(self, device: DeviceLive) -> None:
-        """Send the device's state if its health, battery, alarm count or place changed."""
+        """Send the device's state if its health, battery, alarm count or place changed (not a zone's crowd estimate:
+        it is no device on the map, only its zone's count)."""
+        if device.device.kind is DeviceKind.CROWD_ESTIMATE:
+            return
         key = device.key(self._low_battery)
         if key != device.emitted:
             device.emitted = key
@@ -283,7 +286,11 @@ class TenantFeed:
         return Snapshot(
             cursor=cursor,
             alarms=[alarm for alarm in self.alarms.values() if visible(alarm.key.site_id, sites)],
-            devices=[device.state(low) for device in self.devices.values() if visible(device.site_id, sites)],
+            devices=[
+                device.state(low)
+                for device in self.devices.values()
+                if visible(device.site_id, sites) and device.device.kind is not DeviceKind.CROWD_ESTIMATE
+            ],
             zones=[_current(zone, now) for zone in self.zones.values() if visible(zone.site_id, sites)],
             incidents=incidents,
         )

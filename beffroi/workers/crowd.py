@@ -1,0 +1,220 @@
+"""The crowd worker: every source of people counts of a zone fused into one figure, its level of service judged,
+and (when on) its forecast — published like a sensor's.
+
+It consumes readings (`beffroi.readings.>`, durable consumer `crowd`): gate counters, turnstiles, cameras' zone
+counts (and the mobile-network estimates when they are published as readings). Each zone gets a device of kind
+`crowd_estimate` (`<zone id>-crowd`, registered at start) whose readings — `people`, `people_sd`, `density`,
+`density_sd`, `level` (0 normal, 1 amber, 2 red) — go out every `crowd.tick_s`: the engine raises `crowd_amber` /
+`crowd_red` from `level`, the live stream shows the fused count, the store keeps the history. Each level change also
+goes out as a `crowd_level` event naming the sources that fed the figure.
+
+Time is the readings' own (the newest seen), so an accelerated simulation or a replay is judged on its own clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shapely.geometry import Polygon
+
+from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
+from beffroi.config import BeffroiConfig
+from beffroi.crowd.fusion import DensityFusion, FusedZoneDensity, ReadingTranslator
+from beffroi.crowd.levels.changes import CrowdLevel
+from beffroi.crowd.levels.thresholds import level_config_for
+from beffroi.crowd.levels.tracker import ServiceLevels
+from beffroi.domain import messages
+from beffroi.domain.observations import Position, Reading, ReadingBatch
+from beffroi.domain.registry import Device, DeviceKind, Zone
+from beffroi.errors import BeffroiError
+from beffroi.store.store import Store
+from beffroi.workers.base import Health
+
+log = logging.getLogger("beffroi.workers.crowd")
+
+DURABLE = "crowd"
+ESTIMATE_SUFFIX = "-crowd"
+LEVEL_VALUE = {CrowdLevel.NORMAL: 0.0, CrowdLevel.AMBER: 1.0, CrowdLevel.RED: 2.0}
+ESTIMATE_METRICS = ["people", "people_sd", "density", "density_sd", "level"]
+
+
+def estimate_device_id(zone_id: str) -> str:
+    """The id of a zone's `crowd_estimate` device."""
+    return f"{zone_id}{ESTIMATE_SUFFIX}"
+
+
+@dataclass(slots=True)
+class _Tenant:
+    """One tenant's zones, the fusion of their sources and their levels."""
+
+    zones: dict[str, Zone]
+    translator: ReadingTranslator
+    fusion: DensityFusion
+    levels: ServiceLevels
+
+
+class CrowdWorker:
+    """Fuses, judges and publishes every zone's crowd figure (see the module docstring)."""
+
+    name = "crowd"
+
+    def __init__(self, config: BeffroiConfig, bus: Bus, store: Store, wall_clock: Callable[[], float] = time.time):
+        self._config = config
+        self._bus = bus
+        self._store = store
+        self._wall_clock = wall_clock
+        self._tenants: dict[str, _Tenant] = {}
+        self._estimate_ids: set[str] = set()
+        self._subscription: Subscription | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._data_now = 0.0
+        self.readings_used = 0
+        self.figures_published = 0
+        self.level_changes = 0
+
+    def now(self) -> float:
+        """The readings' own time: the newest seen (the wall clock before any)."""
+        return self._data_now or self._wall_clock()
+
+    async def start(self) -> None:
+        """Load the zones, register their estimate devices, subscribe to the readings, start the clock."""
+        self._tenants = await asyncio.to_thread(self._load)
+        devices = [_estimate_device(zone) for tenant in self._tenants.values() for zone in tenant.zones.values()]
+        if devices:
+            await asyncio.to_thread(self._store.upsert_devices, devices)
+        self._estimate_ids = {device.id for device in devices}
+        options = ConsumerOptions(batch=512, max_in_flight=4096)
+        self._subscription = await self._bus.subscribe(messages.ALL_READINGS, DURABLE, self._on_readings, options)
+        self._ticker = asyncio.create_task(self._tick_forever(), name="crowd-tick")
+        log.info("crowd: %d zone(s) of %d tenant(s)", len(devices), len(self._tenants))
+
+    async def stop(self) -> None:
+        """Stop the clock and the subscription."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        if self._subscription is not None:
+            await self._subscription.stop()
+            self._subscription = None
+
+    def health(self) -> Health:
+        """Zones, readings used, figures published, level changes."""
+        return {
+            "zones": sum(len(tenant.zones) for tenant in self._tenants.values()),
+            "readings_used": self.readings_used,
+            "figures_published": self.figures_published,
+            "level_changes": self.level_changes,
+        }
+
+    def _load(self) -> dict[str, _Tenant]:
+        widths = self._config.crowd.zone_widths_m
+        tenants: dict[str, _Tenant] = {}
+        for tenant in self._store.list_tenants():
+            zones = {zone.id: zone for zone in self._store.list_zones(tenant.id) if zone.area_m2 > 0}
+            if not zones:
+                continue
+            configs = [level_config_for(zone, width_m=widths.get(zone.id)) for zone in zones.values()]
+            tenants[tenant.id] = _Tenant(
+                zones,
+                ReadingTranslator(zones.values()),
+                DensityFusion(zones.values()),
+                ServiceLevels(config for config in configs if config is not None),
+            )
+        return tenants
+
+    # ----- readings in -----
+
+    async def _on_readings(self, message: BusMessage) -> None:
+        batch = messages.decode(message.data, ReadingBatch)
+        tenant = self._tenants.get(batch.tenant_id)
+        if tenant is None:
+            return
+        for reading in batch.readings:
+            if reading.device_id in self._estimate_ids:
+                continue  # our own figures
+            self._data_now = max(self._data_now, reading.ts)
+            for observation in tenant.translator.translate(reading):
+                if tenant.fusion.add(observation):
+                    self.readings_used += 1
+
+    # ----- figures out -----
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.crowd.tick_s)
+            try:
+                await self.tick()
+            except BeffroiError:
+                log.warning("crowd: the figures could not be published; next tick")
+            except Exception:
+                log.exception("crowd tick failed; next tick")
+
+    async def tick(self) -> int:
+        """Judge and publish every zone's figure now; how many bus messages went out."""
+        now = self.now()
+        outgoing: list[tuple[str, bytes, str | None]] = []
+        for tenant_id, tenant in self._tenants.items():
+            figures = tenant.fusion.estimates(now)
+            for change in tenant.levels.update_all(figures):
+                zone = tenant.zones[change.zone_id]
+                event = change.to_event(tenant_id, zone.site_id)
+                outgoing.append(
+                    (messages.events_subject(tenant_id, zone.site_id), messages.encode(event), event.event_id)
+                )
+                self.level_changes += 1
+            by_site: dict[str, list[Reading]] = {}
+            for figure in figures:
+                zone = tenant.zones[figure.zone_id]
+                level = tenant.levels.level(figure.zone_id) or CrowdLevel.NORMAL
+                by_site.setdefault(zone.site_id, []).extend(_figure_readings(tenant_id, zone, figure, level, now))
+                self.figures_published += 1
+            for site_id, readings in by_site.items():
+                batch = ReadingBatch(f"crowd-{uuid.uuid4().hex[:16]}", tenant_id, readings)
+                outgoing.append((messages.readings_subject(tenant_id, site_id), messages.encode(batch), batch.batch_id))
+        if outgoing:
+            await self._bus.publish_many(outgoing)
+        return len(outgoing)
+
+
+def _centroid(zone: Zone) -> Position:
+    outer = zone.polygon[0] if zone.polygon else []
+    if len(outer) < 3:
+        return Position(0.0, 0.0)
+    point = Polygon(outer).representative_point()
+    return Position(point.x, point.y)
+
+
+def _estimate_device(zone: Zone) -> Device:
+    return Device(
+        id=estimate_device_id(zone.id),
+        tenant_id=zone.tenant_id,
+        site_id=zone.site_id,
+        kind=DeviceKind.CROWD_ESTIMATE,
+        position=_centroid(zone),
+        interval_s=60.0,
+        metrics=ESTIMATE_METRICS,
+        zone_id=zone.id,
+        model="beffroi crowd fusion",
+    )
+
+
+def _figure_readings(
+    tenant_id: str, zone: Zone, figure: FusedZoneDensity, level: CrowdLevel, now: float
+) -> list[Reading]:
+    device = estimate_device_id(zone.id)
+    values = {
+        "people": round(figure.people, 1),
+        "people_sd": round(figure.people_sd, 1),
+        "density": round(figure.density, 4),
+        "density_sd": round(figure.density_sd, 4),
+        "level": LEVEL_VALUE[level],
+    }
+    return [Reading(tenant_id, device, metric, value, now, zone.site_id, zone.id) for metric, value in values.items()]

@@ -1,0 +1,126 @@
+"""The crowd worker on the in-process bus and a SQLite store holding the tiny scenario: each zone gets its
+`crowd_estimate` device, a zone's counters and camera are fused into one figure published as its readings, and a
+zone filling up past its red density goes amber then red, with a `crowd_level` event naming its sources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.config import parse_config
+from beffroi.domain import messages
+from beffroi.domain.observations import Event, Reading, ReadingBatch
+from beffroi.domain.registry import DeviceKind
+from beffroi.store.store import Store
+from beffroi.workers.crowd import CrowdWorker, estimate_device_id
+from beffroi.workers.registry_loader import load_registry_from_scenario
+from tests.bus.support import wait_until
+
+TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
+TENANT, SITE, GATE = "tiny", "tiny-stadium", "tiny-gate"
+GATE_AREA = 200.8
+T0 = 1_722_002_400.0
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.readings: list[Reading] = []
+        self.events: list[Event] = []
+
+    async def on_readings(self, message: BusMessage) -> None:
+        batch = messages.decode(message.data, ReadingBatch)
+        self.readings += [r for r in batch.readings if r.device_id.endswith("-crowd")]
+
+    async def on_event(self, message: BusMessage) -> None:
+        self.events.append(messages.decode(message.data, Event))
+
+    def latest(self, zone: str, metric: str) -> float | None:
+        values = [r.value for r in self.readings if r.device_id == estimate_device_id(zone) and r.metric == metric]
+        return values[-1] if values else None
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(f"sqlite:///{tmp_path / 'beffroi.db'}") as opened:
+        opened.migrate()
+        load_registry_from_scenario(opened, TINY)
+        yield opened
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[Bus]:
+    started: Bus = create_bus("inprocess", "inprocess://")
+    await started.start()
+    yield started
+    await started.close()
+
+
+@pytest.fixture
+async def feed(bus: Bus) -> Feed:
+    found = Feed()
+    await bus.subscribe(messages.ALL_READINGS, "test-readings", found.on_readings)
+    await bus.subscribe(messages.ALL_EVENTS, "test-events", found.on_event)
+    return found
+
+
+@pytest.fixture
+async def worker(bus: Bus, store: Store) -> AsyncIterator[CrowdWorker]:
+    config = parse_config({"tenant": TENANT, "scenario": str(TINY), "crowd": {"tick_s": 600}}, "test")
+    started = CrowdWorker(config, bus, store)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+async def publish(bus: Bus, readings: list[Reading], batch_id: str) -> None:
+    batch = ReadingBatch(batch_id, TENANT, readings)
+    await bus.publish(messages.readings_subject(TENANT, SITE), messages.encode(batch), msg_id=batch_id)
+
+
+def at(worker: CrowdWorker, ts: float) -> bool:
+    """True once the worker's clock (the readings' own time) is at `ts`."""
+    return worker.now() == ts
+
+
+def gate_readings(people: float, ts: float) -> list[Reading]:
+    """The gate's people counter and camera seeing `people` in the zone."""
+    camera_zone_area = GATE_AREA / 2  # the camera sees half the gate
+    density = people / GATE_AREA
+    return [
+        Reading(TENANT, "tiny-gate-pc-01", "occupancy", people, ts, SITE, GATE),
+        Reading(TENANT, "tiny-gate-cam-01", "zone_density.gate", density, ts, SITE, GATE),
+        Reading(TENANT, "tiny-gate-cam-01", "zone_people.gate", round(density * camera_zone_area), ts, SITE, GATE),
+    ]
+
+
+async def test_every_zone_gets_its_estimate_device(worker: CrowdWorker, store: Store) -> None:
+    estimates = [d for d in store.list_devices(TENANT) if d.kind is DeviceKind.CROWD_ESTIMATE]
+    assert sorted((d.id, d.zone_id) for d in estimates) == [
+        ("tiny-gate-crowd", "tiny-gate"),
+        ("tiny-plant-room-crowd", "tiny-plant-room"),
+        ("tiny-stand-crowd", "tiny-stand"),
+    ]
+
+
+async def test_a_filling_gate_is_fused_published_and_goes_amber_then_red(
+    feed: Feed, worker: CrowdWorker, bus: Bus
+) -> None:
+    people = [100 + 15 * minute for minute in range(60)]  # 100 → 985 people on 200.8 m²: past 2 then 4 p/m²
+    for minute, count in enumerate(people):
+        for second in range(0, 60, 20):
+            ts = T0 + 60 * minute + second
+            await publish(bus, gate_readings(count, ts), f"b-{minute}-{second}")
+        await wait_until(partial(at, worker, T0 + 60 * minute + 40), 5.0, lambda: str(worker.health()))
+        await worker.tick()
+    await wait_until(lambda: feed.latest(GATE, "level") == 2.0, 5.0, lambda: str(feed.readings[-5:]))
+    density = feed.latest(GATE, "density")
+    assert density is not None and abs(density - people[-1] / GATE_AREA) < 0.6
+    levels = [e for e in feed.events if e.type == "crowd_level" and e.zone_id == GATE]
+    assert [e.attributes["level"] for e in levels] == ["amber", "red"]
+    sources = str(levels[-1].attributes["sources"])
+    assert "tiny-gate-pc-01" in sources and "tiny-gate-cam-01" in sources
+    assert worker.health()["readings_used"] > 0
