@@ -1,12 +1,14 @@
 """The crowd worker: every source of people counts of a zone fused into one figure, its level of service judged,
-and (when on) its forecast — published like a sensor's.
+published like a sensor's.
 
 It consumes readings (`beffroi.readings.>`, durable consumer `crowd`): gate counters, turnstiles, cameras' zone
 counts (and the mobile-network estimates when they are published as readings). Each zone gets a device of kind
 `crowd_estimate` (`<zone id>-crowd`, registered at start) whose readings — `people`, `people_sd`, `density`,
-`density_sd`, `level` (0 normal, 1 amber, 2 red) — go out every `crowd.tick_s`: the engine raises `crowd_amber` /
-`crowd_red` from `level`, the live stream shows the fused count, the store keeps the history. Each level change also
-goes out as a `crowd_level` event naming the sources that fed the figure.
+`density_sd`, `level` (0 normal, 1 amber, 2 red) — go out every `crowd.tick_s` when the figure moved (1 %, or
+another level), and at least every minute: the engine raises `crowd_amber` / `crowd_red` from `level`, the live
+stream shows the fused count, the store keeps the history. Each level change also goes out as a `crowd_level` event
+naming the sources that fed the figure. The estimate devices have no reporting interval: a zone nothing reports on
+is not an offline device.
 
 Time is the readings' own (the newest seen), so an accelerated simulation or a replay is judged on its own clock.
 """
@@ -42,11 +44,22 @@ DURABLE = "crowd"
 ESTIMATE_SUFFIX = "-crowd"
 LEVEL_VALUE = {CrowdLevel.NORMAL: 0.0, CrowdLevel.AMBER: 1.0, CrowdLevel.RED: 2.0}
 ESTIMATE_METRICS = ["people", "people_sd", "density", "density_sd", "level"]
+HEARTBEAT_S = 60.0
+"""A zone's figure goes out at least this often (else only when it moves by 1 % or changes level)."""
 
 
 def estimate_device_id(zone_id: str) -> str:
     """The id of a zone's `crowd_estimate` device."""
     return f"{zone_id}{ESTIMATE_SUFFIX}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What was last published of a zone."""
+
+    people: float
+    level: CrowdLevel
+    ts: float
 
 
 @dataclass(slots=True)
@@ -71,12 +84,22 @@ class CrowdWorker:
         self._wall_clock = wall_clock
         self._tenants: dict[str, _Tenant] = {}
         self._estimate_ids: set[str] = set()
+        self._published: dict[tuple[str, str], _Published] = {}
         self._subscription: Subscription | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._data_now = 0.0
         self.readings_used = 0
         self.figures_published = 0
         self.level_changes = 0
+
+    def _worth_publishing(self, tenant_id: str, figure: FusedZoneDensity, level: CrowdLevel, now: float) -> bool:
+        """A zone's figure goes out when it moved enough, or `HEARTBEAT_S` after the last (the history stays even)."""
+        key = (tenant_id, figure.zone_id)
+        before = self._published.get(key)
+        if before is not None and now - before.ts < HEARTBEAT_S and not _changed(before, figure.people, level):
+            return False
+        self._published[key] = _Published(figure.people, level, now)
+        return True
 
     def now(self) -> float:
         """The readings' own time: the newest seen (the wall clock before any)."""
@@ -174,6 +197,8 @@ class CrowdWorker:
             for figure in figures:
                 zone = tenant.zones[figure.zone_id]
                 level = tenant.levels.level(figure.zone_id) or CrowdLevel.NORMAL
+                if not self._worth_publishing(tenant_id, figure, level, now):
+                    continue
                 by_site.setdefault(zone.site_id, []).extend(_figure_readings(tenant_id, zone, figure, level, now))
                 self.figures_published += 1
             for site_id, readings in by_site.items():
@@ -182,6 +207,11 @@ class CrowdWorker:
         if outgoing:
             await self._bus.publish_many(outgoing)
         return len(outgoing)
+
+
+def _changed(before: _Published, people: float, level: CrowdLevel) -> bool:
+    """True when the figure moved enough to tell: another level, or a count off by 1 % (at least one person)."""
+    return level is not before.level or abs(people - before.people) >= max(1.0, 0.01 * before.people)
 
 
 def _centroid(zone: Zone) -> Position:
@@ -199,7 +229,7 @@ def _estimate_device(zone: Zone) -> Device:
         site_id=zone.site_id,
         kind=DeviceKind.CROWD_ESTIMATE,
         position=_centroid(zone),
-        interval_s=60.0,
+        interval_s=0.0,  # no reporting interval: a zone no source reports on is no offline device
         metrics=ESTIMATE_METRICS,
         zone_id=zone.id,
         model="beffroi crowd fusion",
