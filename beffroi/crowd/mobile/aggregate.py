@@ -1,0 +1,342 @@
+"""One slot's raw aggregates from its pseudonymised records and the carried-over state, without a Python loop
+per record: presence per zone by origin and night status, and flows between zones.
+
+Each subscriber adds a weight of at most 1 per slot, spread over the cells it was in for the time it was there
+(from each record to the next; before its first record, in its last known cell): a record says where the phone
+is from then on. Subscribers not heard of in the slot stay in their last cell until `idle_expiry_s` after they
+were last heard of; at a key-day change (new pseudonyms) the previous day's subscribers are kept as "ghosts"
+until their next periodic update is due, when they reappear under their new pseudonym.
+
+Raw figures are NOT publishable: `beffroi.crowd.mobile.privacy` turns them into what may leave the module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from beffroi.crowd.mobile.allocation import CellAllocation
+from beffroi.crowd.mobile.calendar import KeyCalendar
+from beffroi.crowd.mobile.origins import ORIGIN_CODES
+from beffroi.crowd.mobile.state import SubscriberState
+from beffroi.domain.signalling import SignallingEvent
+
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+_DETACH = np.uint8(SignallingEvent.DETACH)
+_ATTACH = np.uint8(SignallingEvent.ATTACH)
+
+
+@dataclass(frozen=True)
+class SlotRecords:
+    """Pseudonymised records of one slot, in columns (origin codes from `beffroi.crowd.mobile.origins`)."""
+
+    pseudonym: npt.NDArray[np.uint64]
+    ts: F64
+    cell: I32
+    event: npt.NDArray[np.uint8]
+    origin: I32
+
+    @staticmethod
+    def empty() -> SlotRecords:
+        """No records."""
+        return SlotRecords(
+            np.zeros(0, np.uint64), np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.int32)
+        )
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+
+@dataclass(frozen=True)
+class RawSlotFigures:
+    """Unprotected aggregates of one slot (for the privacy step and for evaluation only, never to publish).
+    `presence[z, o, n]` in subscribers and `people[z, o, n]` extrapolated, for zone z (last: outside), origin
+    `origins[o]`, n = 1 when present during the night hours; flows likewise between zones."""
+
+    slot_start: float
+    slot_end: float
+    zone_ids: tuple[str, ...]
+    origins: I32
+    presence: F64
+    people: F64
+    flow_from: I32
+    flow_to: I32
+    flow_subscribers: F64
+    flow_people: F64
+    sensitivity: float
+    """The most weight one subscriber adds to any one table of the slot (differential privacy)."""
+    tables: int
+    records: int
+    subscribers: int = 0
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def zone_people(self) -> F64:
+        """People present per zone (zones only, outside left out)."""
+        return np.asarray(self.people[:-1].sum(axis=(1, 2)), dtype=np.float64)
+
+
+@dataclass
+class AggregationSettings:
+    """How presence is carried over and extrapolated (see `EstimationSettings` for the meaning of each)."""
+
+    slot_s: float
+    periodic_update_s: float
+    idle_expiry_s: float
+    max_subscribers: int
+    factor: F64
+    """1 / market share, per origin code."""
+    calendar: KeyCalendar
+    refine_iterations: int = 0
+    """Expectation-maximisation steps per slot refining densities from the cells' counts (0: none)."""
+    refine_block_m: float = 500.0
+    """Size of the squares whose density the refinement fits (regions inside one keep their prior ratios)."""
+    cell_noise: Callable[[F64, float], F64] | None = None
+    """Noise for the cells' counts before they drive the refinement (differential privacy), given the
+    sensitivity; the refined allocation is then post-processing of a noisy release."""
+
+
+def _blocks(lonlat: F64, block_m: float) -> npt.NDArray[np.int64]:
+    """The block (a square of `block_m`, or each region its own when not positive) of each region."""
+    if block_m <= 0:
+        return np.arange(lonlat.shape[0], dtype=np.int64)
+    degrees = block_m / 111_195.0
+    column = np.floor(lonlat[:, 0] * np.cos(np.radians(lonlat[:, 1])) / degrees).astype(np.int64)
+    row = np.floor(lonlat[:, 1] / degrees).astype(np.int64)
+    _, block = np.unique(column * 10_000_000 + row, return_inverse=True)
+    return np.asarray(block, dtype=np.int64).reshape(-1)
+
+
+def _sum_by(key: npt.NDArray[np.int64], weight: F64, size: int) -> F64:
+    """Sum of the weights per key, over keys 0..size-1."""
+    return np.bincount(key, weights=weight, minlength=size).astype(np.float64, copy=False)
+
+
+def _by_subscriber_then_time(pseudonym: npt.NDArray[np.uint64], ts: F64) -> npt.NDArray[np.intp]:
+    """The order that sorts records by subscriber, then time (two unstable sorts and one of a unique key,
+    several times faster than a lexicographic sort)."""
+    rows = pseudonym.shape[0]
+    if rows == 0:
+        return np.zeros(0, dtype=np.intp)
+    by_subscriber = np.argsort(pseudonym)
+    ordered = pseudonym[by_subscriber]
+    group = np.empty(rows, dtype=np.int64)
+    group[by_subscriber] = np.cumsum(np.concatenate(([False], ordered[1:] != ordered[:-1])))
+    rank = np.empty(rows, dtype=np.int64)
+    rank[np.argsort(ts)] = np.arange(rows)
+    return np.argsort(group * rows + rank)
+
+
+def _pick(column: npt.NDArray[np.generic], rows: npt.NDArray[np.intp]) -> npt.NDArray[np.generic]:
+    """column[rows], or zeros of its type when the column is empty."""
+    return column[rows] if column.shape[0] else np.zeros(rows.shape[0], dtype=column.dtype)
+
+
+class SlotAggregator:
+    """Carries the subscriber state from slot to slot and makes each slot's raw figures."""
+
+    def __init__(self, allocation: CellAllocation, settings: AggregationSettings) -> None:
+        self.allocation = allocation
+        self.settings = settings
+        self.state = SubscriberState()
+        self.ghosts = SubscriberState()
+        self.day: date | None = None
+        self._zone_sensitivity = allocation.zone_sensitivity()
+        self._region_area = allocation.region_area()
+        self._rows = allocation.rows
+        self._entry_zone = allocation.zone
+        self._refine = settings.refine_iterations > 0
+        self._block = _blocks(allocation.region_lonlat, settings.refine_block_m)
+        self._block_exposure = np.bincount(
+            self._block, weights=self._region_area * allocation.prior, minlength=int(self._block.max(initial=0)) + 1
+        )
+        self.block_density = np.ones(self._block_exposure.shape[0])
+        self._weights = allocation.weights()
+        self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
+        self._codes: list[int] = []
+
+    def close(self, start: float, records: SlotRecords) -> RawSlotFigures:
+        """The figures of the slot [start, start + slot_s) from its records; advances the state past it."""
+        settings = self.settings
+        slot_s, end = settings.slot_s, start + settings.slot_s
+        self._rotate(start)
+        night = settings.calendar.is_night(start)
+        ghosts_valid = len(self.ghosts) > 0
+        order = _by_subscriber_then_time(records.pseudonym, records.ts)
+        pseudonym, ts = records.pseudonym[order], records.ts[order]
+        cell, event, origin = records.cell[order], records.event[order], records.origin[order]
+        rows = ts.shape[0]
+        boundary = np.concatenate(([True], pseudonym[1:] != pseudonym[:-1])) if rows else np.zeros(0, dtype=bool)
+        starts = np.flatnonzero(boundary)
+        ends = np.concatenate((starts[1:] - 1, [rows - 1])) if rows else starts
+        group = np.cumsum(boundary) - 1
+        following = np.concatenate((ts[1:], [end])) if rows else np.zeros(0)
+        following[ends] = end
+        duration = np.clip(following - ts, 0.0, slot_s)
+        duration[event == _DETACH] = 0.0
+
+        heard = pseudonym[starts]
+        found_rows, found = self.state.find(heard)
+        heard_origin = origin[starts]
+        previous_cell = np.where(found, _pick(self.state.cell, found_rows), -1).astype(np.int32)
+        heard_night = (found & _pick(self.state.night, found_rows).astype(bool)) | night
+        initial_cell = np.where(found, previous_cell, cell[starts])
+        initial = ts[starts] - start
+        initial[~found & ((event[starts] == _ATTACH) | ghosts_valid)] = 0.0
+        state_weight = np.clip((self.state.last_ts + settings.idle_expiry_s - start) / slot_s, 0.0, 1.0)
+        state_weight[found_rows[found]] = 0.0  # heard of: counted from its records
+        ghost_weight = np.clip((self.ghosts.last_ts + settings.periodic_update_s - start) / slot_s, 0.0, 1.0)
+
+        self._learn(heard_origin)
+        width, dense = len(self._codes), self._dense
+        size = self.allocation.cells * width * 2
+        heard_key = (initial_cell.astype(np.int64) * width + dense[heard_origin]) * 2 + heard_night
+        record_key = (cell.astype(np.int64) * width + dense[heard_origin][group]) * 2 + heard_night[group]
+        state_key = (self.state.cell.astype(np.int64) * width + dense[self.state.origin]) * 2 + (
+            self.state.night | night
+        )
+        bins = _sum_by(record_key, duration / slot_s, size)
+        bins += _sum_by(heard_key, initial / slot_s, size)
+        bins += _sum_by(state_key, state_weight, size)
+        if ghosts_valid:
+            ghost_key = (self.ghosts.cell.astype(np.int64) * width + dense[self.ghosts.origin]) * 2 + night
+            bins += _sum_by(ghost_key, ghost_weight, size)
+        sensitivity = self._zone_sensitivity * (2.0 if ghosts_valid else 1.0)
+        if self._refine:
+            self._refine_density(bins.reshape(self.allocation.cells, -1).sum(axis=1), sensitivity)
+        origins, presence, people = self._to_zones(bins, width)
+        flows = self._flows(found, previous_cell, cell[ends], event[ends], heard_origin)
+
+        # carry the state past the slot
+        last_cell, detached = cell[ends], event[ends] == _DETACH
+        self.state.update(found_rows[found], ts[ends][found], last_cell[found], night)
+        if night:
+            self.state.night[state_weight > 0] = True
+        new = ~found & ~detached
+        self.state.insert(heard[new], ts[ends][new], last_cell[new], heard_origin[new], night)
+        if detached.any():
+            gone = np.zeros(len(self.state), dtype=bool)
+            rows_gone, known = self.state.find(heard[detached])
+            gone[rows_gone[known]] = True
+            self.state.keep(~gone)
+        expired, over = self.state.expire(end - settings.idle_expiry_s, settings.max_subscribers)
+        self.ghosts.expire(end - settings.periodic_update_s, settings.max_subscribers)
+        return RawSlotFigures(
+            slot_start=start,
+            slot_end=end,
+            zone_ids=self.allocation.zone_ids,
+            origins=origins,
+            presence=presence,
+            people=people,
+            flow_from=flows[0],
+            flow_to=flows[1],
+            flow_subscribers=flows[2],
+            flow_people=flows[3],
+            sensitivity=sensitivity,
+            tables=5 if self._refine else 4,
+            records=rows,
+            subscribers=len(self.state) + len(self.ghosts),
+            stats={"expired": expired, "dropped_over_limit": over, "ghosts": len(self.ghosts)},
+        )
+
+    def _learn(self, origin: I32) -> None:
+        """Give the origin codes not seen before a column of their own (columns are never taken back)."""
+        present = np.flatnonzero(np.bincount(origin, minlength=ORIGIN_CODES))
+        fresh = present[self._dense[present] < 0]
+        if fresh.size:
+            self._dense[fresh] = np.arange(len(self._codes), len(self._codes) + fresh.size)
+            self._codes.extend(int(code) for code in fresh)
+
+    def _rotate(self, start: float) -> None:
+        day = self.settings.calendar.day_of(start)
+        if day == self.day:
+            return
+        previous, self.day = self.day, day
+        self.ghosts = self.state if previous is not None else SubscriberState()
+        self.state = SubscriberState()
+
+    def _refine_density(self, counts: F64, sensitivity: float) -> None:
+        """The densities that best explain the cells' counts (Poisson maximum likelihood, EM steps from the
+        previous slot's), fitted per block of `refine_block_m` (each region keeps its prior ratio to the others
+        of its block: finer, the fit would overfit), and the allocation weights they give."""
+        allocation = self.allocation
+        if self.settings.cell_noise is not None:
+            counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)
+        if float(counts.sum()) <= 0:
+            return
+        rows, region, share, block = self._rows, allocation.region, allocation.share, self._block
+        exposure = self._block_exposure
+        seen = exposure > 0
+        floor = 1e-6 * float(counts.sum()) / float(exposure.sum())
+        block_density = np.maximum(self.block_density, floor)
+        for _ in range(self.settings.refine_iterations):
+            scaled = share * (allocation.prior * block_density[block])[region]
+            per_cell = np.bincount(rows, weights=scaled, minlength=allocation.cells)
+            people = np.bincount(region, weights=counts[rows] * scaled / per_cell[rows], minlength=block.shape[0])
+            in_block = np.bincount(block, weights=people, minlength=exposure.shape[0])
+            block_density = np.where(seen, np.maximum(in_block / np.where(seen, exposure, 1.0), floor), block_density)
+        self.block_density = block_density
+        self._weights = allocation.weights(allocation.prior * block_density[block])
+
+    def _expand(self, cells: I32) -> tuple[npt.NDArray[np.intp], I32, F64]:
+        """Each cell's allocation rows: (position in `cells`, zone, weight) per row."""
+        allocation = self.allocation
+        begin = allocation.start[cells]
+        counts = allocation.start[cells + 1] - begin
+        owner = np.repeat(np.arange(cells.shape[0]), counts)
+        offset = np.arange(owner.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        entry = begin[owner] + offset
+        return owner, self._entry_zone[entry], self._weights[entry]
+
+    def _to_zones(self, bins: F64, width: int) -> tuple[I32, F64, F64]:
+        """Presence per (cell, origin column, night) spread over zones; origins in code order."""
+        zones = self.allocation.outside + 1
+        nonzero = np.flatnonzero(bins)
+        owner, zone, share = self._expand((nonzero // (2 * width)).astype(np.int32))
+        column = (nonzero // 2 % width)[owner]
+        zone_key = (zone.astype(np.int64) * width + column) * 2 + (nonzero % 2)[owner]
+        presence = _sum_by(zone_key, bins[nonzero][owner] * share, zones * width * 2)
+        codes = np.asarray(self._codes, dtype=np.int32)
+        by_code = np.argsort(codes)
+        presence = presence.reshape(zones, width, 2)[:, by_code, :]
+        people = presence * self.settings.factor[codes[by_code]][None, :, None]
+        return codes[by_code], presence, people
+
+    def _flows(
+        self,
+        found: npt.NDArray[np.bool_],
+        previous_cell: I32,
+        last_cell: I32,
+        last_event: npt.NDArray[np.uint8],
+        origin: I32,
+    ) -> tuple[I32, I32, F64, F64]:
+        zones = self.allocation.outside + 1
+        moved = found & (previous_cell != last_cell) & (last_event != _DETACH)
+        cells = self.allocation.cells
+        pair = previous_cell[moved].astype(np.int64) * cells + last_cell[moved]
+        factor = self.settings.factor[origin[moved]]
+        distinct, inverse = np.unique(pair, return_inverse=True)
+        subscribers = np.bincount(inverse.reshape(-1), minlength=distinct.shape[0]).astype(np.float64)
+        people = np.bincount(inverse.reshape(-1), weights=factor, minlength=distinct.shape[0])
+        owner_from, zone_from, share_from = self._expand((distinct // cells).astype(np.int32))
+        owner_to, zone_to, share_to = self._expand((distinct[owner_from] % cells).astype(np.int32))
+        source_zone = zone_from[owner_to]
+        share = share_from[owner_to] * share_to
+        key = source_zone.astype(np.int64) * zones + zone_to
+        pair_of = owner_from[owner_to]
+        keys, slot_of = np.unique(key, return_inverse=True)
+        slot_of = slot_of.reshape(-1)
+        flow_subscribers = np.bincount(slot_of, weights=subscribers[pair_of] * share, minlength=keys.shape[0])
+        flow_people = np.bincount(slot_of, weights=people[pair_of] * share, minlength=keys.shape[0])
+        between = (keys // zones != keys % zones) & (flow_subscribers > 0)
+        keys = keys[between]
+        return (
+            (keys // zones).astype(np.int32),
+            (keys % zones).astype(np.int32),
+            flow_subscribers[between],
+            flow_people[between],
+        )

@@ -1,0 +1,124 @@
+"""From cells to zones: the share of each cell's subscribers that stands in each zone.
+
+Three ways to tell where a cell's subscribers may stand (`Coverage`): `radio` (default) spreads them over the
+points each cell may serve, in proportion to the chance it is the strongest there (path loss, antenna pattern,
+shadowing; `beffroi.crowd.mobile.radio`); `best_server` over the polygon where it is the strongest, `sector`
+over its whole sector polygon (`beffroi.crowd.mobile.coverage`). Either way, each cell gets a share per region
+(a zone, or a piece of the outside) for a uniform density; the estimator then weighs the shares by each
+region's density, which it refines slot by slot from the cells' counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from beffroi.domain.registry import Zone
+from beffroi.domain.signalling import CellPlan
+
+Coverage = Literal["radio", "best_server", "sector"]
+
+
+@dataclass(frozen=True)
+class CellAllocation:
+    """Per cell, the regions its subscribers may stand in and the share of each for a uniform density (CSR rows:
+    `start[c]` to `start[c + 1]` index `region` and `share`). A region is a zone or a piece of the outside:
+    `region_zone` gives each region's zone index, `len(zone_ids)` standing for outside every zone. `cell_area`
+    is each cell's effective coverage (m²: expected subscribers per unit density), `prior` each region's
+    relative density before any refinement."""
+
+    zone_ids: tuple[str, ...]
+    start: npt.NDArray[np.int64]
+    region: npt.NDArray[np.int32]
+    share: npt.NDArray[np.float64]
+    cell_area: npt.NDArray[np.float64]
+    prior: npt.NDArray[np.float64]
+    region_zone: npt.NDArray[np.int32]
+    region_lonlat: npt.NDArray[np.float64]
+    """(regions, 2): where each region lies (its centre of mass, lon and lat)."""
+
+    @property
+    def outside(self) -> int:
+        """The zone index that stands for "outside every zone"."""
+        return len(self.zone_ids)
+
+    @property
+    def cells(self) -> int:
+        """Number of cells."""
+        return int(self.start.shape[0] - 1)
+
+    @property
+    def regions(self) -> int:
+        """Number of regions (zones and pieces of the outside)."""
+        return int(self.region_zone.shape[0])
+
+    @property
+    def rows(self) -> npt.NDArray[np.int64]:
+        """The cell of each entry."""
+        return np.repeat(np.arange(self.cells, dtype=np.int64), np.diff(self.start))
+
+    @property
+    def zone(self) -> npt.NDArray[np.int32]:
+        """The zone index of each entry."""
+        return self.region_zone[self.region]
+
+    def weights(self, density: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
+        """Each entry's share of its cell's subscribers: share × the region's density, normalised per cell
+        (where zones overlap, they share the subscribers of the overlap rather than each counting them)."""
+        scaled = self.share * (self.prior if density is None else density)[self.region]
+        totals = np.bincount(self.rows, weights=scaled, minlength=self.cells)
+        fallback = totals[self.rows] <= 0
+        return np.where(fallback, self.share, scaled / np.where(fallback, 1.0, totals[self.rows]))
+
+    def matrix(self, density: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
+        """Dense cells × (zones + outside) weights."""
+        dense = np.zeros((self.cells, self.outside + 1))
+        np.add.at(dense, (self.rows, self.zone), self.weights(density))
+        return dense
+
+    def region_area(self) -> npt.NDArray[np.float64]:
+        """Each region's area as the cells see it (m²: the sum of the cells' coverage shares of it)."""
+        areas = np.bincount(self.region, weights=self.cell_area[self.rows] * self.share, minlength=self.regions)
+        return areas.astype(np.float64)
+
+    def is_partition(self, tolerance: float = 1e-6) -> bool:
+        """Whether every cell's shares add up to 1 within `tolerance`."""
+        sums = np.bincount(self.rows, weights=self.share, minlength=self.cells)
+        return bool(np.all(np.abs(sums - 1.0) <= tolerance))
+
+    def zone_sensitivity(self) -> float:
+        """The most weight, outside included, one subscriber in one cell adds to a table: 1 (weights are
+        normalised per cell)."""
+        sums = np.bincount(self.rows, weights=self.weights(), minlength=self.cells)
+        return float(max(sums.max(initial=0.0), 1.0))
+
+
+def capacity_density(zones: Sequence[Zone]) -> dict[str, float]:
+    """Each zone's density at capacity (people/m²), a prior for `allocate` where crowds gather in venues."""
+    return {zone.id: zone.capacity / zone.area_m2 for zone in zones if zone.capacity > 0 and zone.area_m2 > 0}
+
+
+def allocate(
+    plan: CellPlan,
+    zones: Sequence[Zone],
+    coverage: Coverage = "radio",
+    density: Mapping[str, float] | None = None,
+    outside_density: float = 1.0,
+    small_cell_offset_db: float = -20.0,
+) -> CellAllocation:
+    """Each cell's shares of zones (and of the outside); `density` (people/m² per zone id; `outside_density`
+    elsewhere and for zones not listed) is the prior the estimator starts from (uniform when None). Zones that
+    overlap share the subscribers of their overlap."""
+    zone_prior = [(density or {}).get(zone.id, outside_density) for zone in zones]
+    if coverage == "radio":
+        from beffroi.crowd.mobile.radio import radio_allocation
+
+        return radio_allocation(plan, zones, np.asarray(zone_prior), outside_density, small_cell_offset_db)
+    from beffroi.crowd.mobile.coverage import polygon_allocation
+
+    prior = np.asarray([*zone_prior, outside_density], dtype=np.float64)
+    return polygon_allocation(plan, zones, coverage, prior, small_cell_offset_db)

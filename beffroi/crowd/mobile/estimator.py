@@ -1,0 +1,236 @@
+"""The mobile-network crowd estimator: signalling batches in, one privacy-safe estimate per zone and slot out.
+
+    estimator = MobileEstimator(plan, zones, EstimationSettings(departement="93"), pseudonymiser=...)
+    for batch in reader.batches(path):          # or batches from the bus
+        for estimate in estimator.add(batch):   # a MobileSlotEstimate each time a slot closes
+            publish(estimate)
+    estimator.flush(now=time.time())           # close slots on the clock when the feed is quiet
+
+Memory is bounded by the open slots (lateness), the per-subscriber last-known state (with expiry and a cap)
+and the pseudonym cache; never by the length of the feed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from beffroi.crowd.mobile.aggregate import AggregationSettings, RawSlotFigures, SlotAggregator, SlotRecords
+from beffroi.crowd.mobile.allocation import CellAllocation, Coverage, allocate
+from beffroi.crowd.mobile.calendar import KeyCalendar
+from beffroi.crowd.mobile.origins import ORIGIN_CODES, ROAMER_BASE, departement_code, origin_codes
+from beffroi.crowd.mobile.privacy import PrivacySettings, cell_noise, protect
+from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
+from beffroi.crowd.mobile.results import MobileSlotEstimate
+from beffroi.crowd.mobile.slots import SlotBuffer
+from beffroi.domain.registry import Zone
+from beffroi.domain.signalling import CellPlan, SignallingBatch
+from beffroi.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EstimationSettings:
+    """How records become figures. `periodic_update_s`: the network's periodic location update interval (an
+    idle phone is heard of at least that often); `idle_expiry_s`: how long a phone not heard of is kept in its
+    last cell (default the periodic interval plus one hour); `lateness_s`: how long after a slot's end its
+    records may still arrive; `roamer_shares`: the operator's share of the roamers of each home MCC, and
+    `roamer_share` of other roamers (default the plan's market share); `departement`: the area's département
+    (residents are billed there), overridden per zone by `zone_departements`; `coverage`: see `allocation`;
+    `small_cell_offset_db`: small cells' power against macro cells'; `zone_density` / `outside_density`: the
+    density prior of the cell-to-zone allocation (see `allocate`), which `refine_iterations` EM steps per slot
+    fit to the cells' counts, one density factor per square of `refine_block_m` (0 iterations: keep the prior;
+    a block as small as a venue's zones overfits: the cells cannot tell such zones apart)."""
+
+    slot_s: int = 300
+    lateness_s: float = 30.0
+    periodic_update_s: float = 3240.0
+    idle_expiry_s: float | None = None
+    max_subscribers: int = 5_000_000
+    roamer_shares: Mapping[int, float] = field(default_factory=dict)
+    roamer_share: float | None = None
+    departement: str | None = None
+    zone_departements: Mapping[str, str] = field(default_factory=dict)
+    coverage: Coverage = "radio"
+    zone_density: Mapping[str, float] | None = None
+    outside_density: float = 1.0
+    small_cell_offset_db: float = -20.0
+    refine_iterations: int = 10
+    refine_block_m: float = 500.0
+    calendar: KeyCalendar = field(default_factory=KeyCalendar)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.slot_s <= 0 or 3600 % self.slot_s:
+            problems.append(f"slot_s: must divide an hour (got {self.slot_s})")
+        if self.lateness_s < 0:
+            problems.append(f"lateness_s: must not be negative (got {self.lateness_s})")
+        if self.periodic_update_s <= 0:
+            problems.append(f"periodic_update_s: must be positive (got {self.periodic_update_s})")
+        for mcc, share in {**self.roamer_shares, -1: self.roamer_share or 0.5}.items():
+            if not 0 < share <= 1:
+                problems.append(f"roamer_shares[{mcc}]: a share must be in (0, 1] (got {share})")
+        if self.coverage not in ("radio", "best_server", "sector"):
+            problems.append(f"coverage: must be radio, best_server or sector (got {self.coverage!r})")
+        if problems:
+            raise ConfigError("mobile estimation", problems)
+
+    @property
+    def expiry_s(self) -> float:
+        """How long an unheard-of phone is kept in its last cell."""
+        return self.idle_expiry_s if self.idle_expiry_s is not None else self.periodic_update_s + 3600.0
+
+
+class MobileEstimator:
+    """Turns one operator's signalling into privacy-safe crowd figures per zone and slot."""
+
+    def __init__(
+        self,
+        plan: CellPlan,
+        zones: Sequence[Zone],
+        settings: EstimationSettings | None = None,
+        privacy: PrivacySettings | None = None,
+        pseudonymiser: Pseudonymiser | None = None,
+        allocation: CellAllocation | None = None,
+        raw_sink: Callable[[RawSlotFigures], None] | None = None,
+    ) -> None:
+        """`raw_sink` receives each slot's unprotected aggregates: for evaluation only, never to publish."""
+        self.plan = plan
+        self.settings = settings or EstimationSettings()
+        self.privacy = privacy or PrivacySettings()
+        if self.settings.refine_iterations < 0:
+            raise ConfigError("mobile estimation", ["refine_iterations: must not be negative"])
+        if not 0 < plan.market_share <= 1:
+            raise ConfigError("cell plan", [f"market_share: must be in (0, 1] (got {plan.market_share})"])
+        if pseudonymiser is not None and pseudonymiser.calendar != self.settings.calendar:
+            raise ConfigError("mobile estimation", ["calendar: the pseudonymiser must rotate on the same calendar"])
+        self.pseudonymiser = pseudonymiser
+        self.allocation = allocation or allocate(
+            plan,
+            zones,
+            self.settings.coverage,
+            self.settings.zone_density,
+            self.settings.outside_density,
+            self.settings.small_cell_offset_db,
+        )
+        if self.allocation.cells != len(plan.cells):
+            raise ConfigError("mobile estimation", ["allocation: made for another cell plan"])
+        self.factor = self._factors()
+        if self.allocation.zone_ids != tuple(zone.id for zone in zones):
+            raise ConfigError("mobile estimation", ["allocation: made for other zones"])
+        self._resident = np.array([self._zone_departement(zone.id) for zone in zones], dtype=np.int32)
+        self.rng = np.random.default_rng(self.privacy.seed)
+        epsilon = self.privacy.epsilon
+        self.aggregator = SlotAggregator(
+            self.allocation,
+            AggregationSettings(
+                slot_s=float(self.settings.slot_s),
+                periodic_update_s=self.settings.periodic_update_s,
+                idle_expiry_s=self.settings.expiry_s,
+                max_subscribers=self.settings.max_subscribers,
+                factor=self.factor,
+                calendar=self.settings.calendar,
+                refine_iterations=self.settings.refine_iterations,
+                refine_block_m=self.settings.refine_block_m,
+                cell_noise=cell_noise(epsilon, self.rng) if epsilon is not None else None,
+            ),
+        )
+        self.buffer = SlotBuffer(float(self.settings.slot_s), self.settings.lateness_s)
+        self.raw_sink = raw_sink
+        self.records_in = 0
+        self.rejected: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"MobileEstimator(operator={self.plan.operator!r}, zones={len(self.allocation.zone_ids)})"
+
+    def _factors(self) -> npt.NDArray[np.float64]:
+        settings = self.settings
+        factor = np.full(ORIGIN_CODES, 1.0 / self.plan.market_share)
+        factor[ROAMER_BASE:] = 1.0 / (settings.roamer_share or self.plan.market_share)
+        for mcc, share in settings.roamer_shares.items():
+            if 200 <= mcc < 800:
+                factor[ROAMER_BASE + mcc] = 1.0 / share
+        return factor
+
+    def _zone_departement(self, zone_id: str) -> int:
+        name = self.settings.zone_departements.get(zone_id, self.settings.departement)
+        return departement_code(name) if name else -1
+
+    def add(self, batch: SignallingBatch) -> list[MobileSlotEstimate]:
+        """Take a batch (pseudonymised, or raw if a pseudonymiser was given); returns the slots it closed."""
+        if batch.subscriber.dtype != np.uint64:
+            if self.pseudonymiser is None:
+                raise ValueError("raw identifiers need a pseudonymiser")
+            batch = self.pseudonymiser.pseudonymise(batch)
+        self.records_in += len(batch)
+        self.buffer.add(self._records(batch))
+        return self._close(self.buffer.ready())
+
+    def flush(self, now: float | None = None) -> list[MobileSlotEstimate]:
+        """Close the slots that ended more than the lateness before `now` (the clock); all open slots if None."""
+        return self._close(self.buffer.ready(now=now, everything=now is None))
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts for metrics: records taken, rejected (by reason), late, subscribers held."""
+        return {
+            "records": self.records_in,
+            **{f"rejected_{reason}": count for reason, count in self.rejected.items()},
+            "late": self.buffer.late,
+            "implausible_timestamp": self.buffer.implausible,
+            "subscribers_held": len(self.aggregator.state) + len(self.aggregator.ghosts),
+        }
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes held across slots: the subscribers' last-known state (and the previous key-day's until it
+        expires), the open slots' records and the pseudonym cache; bounded by the expiry, the subscriber cap,
+        the lateness and the cache size, never by the length of the feed."""
+        aggregator = self.aggregator
+        cache = self.pseudonymiser.cache_bytes if self.pseudonymiser is not None else 0
+        return aggregator.state.nbytes + aggregator.ghosts.nbytes + self.buffer.nbytes + cache
+
+    def _records(self, batch: SignallingBatch) -> SlotRecords:
+        cell = np.asarray(batch.cell, dtype=np.int32)
+        valid = (cell >= 0) & (cell < len(self.plan.cells)) & np.isfinite(batch.ts)
+        if not valid.all():
+            self._reject("unknown_cell", int(np.count_nonzero((cell < 0) | (cell >= len(self.plan.cells)))))
+            self._reject("bad_timestamp", int(np.count_nonzero(~np.isfinite(batch.ts))))
+        rows = slice(None) if valid.all() else np.flatnonzero(valid)
+        return SlotRecords(
+            pseudonym=np.asarray(batch.subscriber, dtype=np.uint64)[rows],
+            ts=np.asarray(batch.ts, dtype=np.float64)[rows],
+            cell=cell[rows],
+            event=np.asarray(batch.event, dtype=np.uint8)[rows],
+            origin=origin_codes(batch.billing_area[rows], batch.home_mcc[rows], self.plan.mcc),
+        )
+
+    def _reject(self, reason: str, count: int) -> None:
+        if count:
+            self.rejected[reason] = self.rejected.get(reason, 0) + count
+            log.warning("mobile estimator: %d records rejected (%s)", count, reason)
+
+    def _close(self, slots: Iterator[tuple[float, SlotRecords]]) -> list[MobileSlotEstimate]:
+        estimates = []
+        for start, records in slots:
+            raw = self.aggregator.close(start, records)
+            if self.raw_sink is not None:
+                self.raw_sink(raw)
+            estimates.append(
+                protect(
+                    raw,
+                    self._resident,
+                    self.factor,
+                    self.privacy,
+                    self.rng,
+                    self.plan.operator,
+                    self.plan.market_share,
+                    self.plan.mcc,
+                )
+            )
+        return estimates
