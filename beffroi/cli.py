@@ -358,11 +358,13 @@ def migrate(config_path: Path | None, with_scenario: bool) -> None:
 def _register_subcommands() -> None:
     from beffroi.cli_alarms import alarms
     from beffroi.cli_detect import detect
+    from beffroi.cli_forecast import forecast
     from beffroi.cli_users import user
     from beffroi.cli_video import video
 
     main.add_command(alarms)
     main.add_command(detect)
+    main.add_command(forecast)
     main.add_command(video)
     main.add_command(user)
 
