@@ -19,6 +19,7 @@ class CrowdConfig(Section):
     zone_widths_m: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     """Zone id → walkway width (m), for Fruin levels of service from the flow per metre (gates, corridors)."""
     schedule: Path | None = None
-    """The event schedule (sessions: start, end, label) the forecasts use; see `beffroi forecast --help`."""
+    """The event schedule (sessions: start, end, label) the forecasts use (see `beffroi forecast --help`); without
+    it, each site's sessions in the scenario."""
     forecast: bool = True
     """Forecast each zone 15 and 30 minutes ahead and announce a red level expected."""

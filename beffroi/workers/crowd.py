@@ -8,7 +8,10 @@ counts (and the mobile-network estimates when they are published as readings). E
 another level), and at least every minute: the engine raises `crowd_amber` / `crowd_red` from `level`, the live
 stream shows the fused count, the store keeps the history. Each level change also goes out as a `crowd_level` event
 naming the sources that fed the figure. The estimate devices have no reporting interval: a zone nothing reports on
-is not an offline device.
+is not an offline device. With `crowd.forecast` on, each zone with levels is forecast 15 and 30 minutes ahead from
+its fused count every minute (with the event schedule of `crowd.schedule`), and "red expected in N min"
+announcements go out as `crowd_red_expected` events (the engine raises an alarm) and their cancellations as
+`crowd_red_expected_cleared`.
 
 Time is the readings' own (the newest seen), so an accelerated simulation or a replay is judged on its own clock.
 """
@@ -18,15 +21,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from shapely.geometry import Polygon
 
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
+from beffroi.crowd.forecast import Schedule, Session, ZoneWatch, parse_schedule
+from beffroi.crowd.forecast import to_event as announcement_event
 from beffroi.crowd.fusion import DensityFusion, FusedZoneDensity, ReadingTranslator
 from beffroi.crowd.levels.changes import CrowdLevel
 from beffroi.crowd.levels.thresholds import level_config_for
@@ -34,7 +41,8 @@ from beffroi.crowd.levels.tracker import ServiceLevels
 from beffroi.domain import messages
 from beffroi.domain.observations import Position, Reading, ReadingBatch
 from beffroi.domain.registry import Device, DeviceKind, Zone
-from beffroi.errors import BeffroiError
+from beffroi.errors import BeffroiError, ConfigError, RejectedInput
+from beffroi.sim.scenario import load_scenario
 from beffroi.store.store import Store
 from beffroi.workers.base import Health
 
@@ -44,6 +52,8 @@ DURABLE = "crowd"
 ESTIMATE_SUFFIX = "-crowd"
 LEVEL_VALUE = {CrowdLevel.NORMAL: 0.0, CrowdLevel.AMBER: 1.0, CrowdLevel.RED: 2.0}
 ESTIMATE_METRICS = ["people", "people_sd", "density", "density_sd", "level"]
+FORECAST_EVERY_S = 60.0
+"""How often a zone's forecast takes its fused count."""
 HEARTBEAT_S = 60.0
 """A zone's figure goes out at least this often (else only when it moves by 1 % or changes level)."""
 
@@ -70,6 +80,7 @@ class _Tenant:
     translator: ReadingTranslator
     fusion: DensityFusion
     levels: ServiceLevels
+    watches: dict[str, ZoneWatch]
 
 
 class CrowdWorker:
@@ -85,12 +96,32 @@ class CrowdWorker:
         self._tenants: dict[str, _Tenant] = {}
         self._estimate_ids: set[str] = set()
         self._published: dict[tuple[str, str], _Published] = {}
+        self._forecast_at: dict[tuple[str, str], float] = {}
+        self.announcements = 0
         self._subscription: Subscription | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._data_now = 0.0
         self.readings_used = 0
         self.figures_published = 0
         self.level_changes = 0
+
+    def _forecast(
+        self, tenant_id: str, tenant: _Tenant, figure: FusedZoneDensity, now: float
+    ) -> list[tuple[str, bytes, str | None]]:
+        """Feed the zone's forecast its fused count once a minute; its announcements as bus messages."""
+        watch = tenant.watches.get(figure.zone_id)
+        key = (tenant_id, figure.zone_id)
+        if watch is None or now - self._forecast_at.get(key, -math.inf) < FORECAST_EVERY_S:
+            return []
+        self._forecast_at[key] = now
+        _, announcements = watch.observe(now, figure.people)
+        site_id = tenant.zones[figure.zone_id].site_id
+        out: list[tuple[str, bytes, str | None]] = []
+        for announcement in announcements:
+            event = announcement_event(announcement, tenant_id=tenant_id, site_id=site_id)
+            out.append((messages.events_subject(tenant_id, site_id), messages.encode(event), event.event_id))
+            self.announcements += 1
+        return out
 
     def _worth_publishing(self, tenant_id: str, figure: FusedZoneDensity, level: CrowdLevel, now: float) -> bool:
         """A zone's figure goes out when it moved enough, or `HEARTBEAT_S` after the last (the history stays even)."""
@@ -135,21 +166,38 @@ class CrowdWorker:
             "readings_used": self.readings_used,
             "figures_published": self.figures_published,
             "level_changes": self.level_changes,
+            "announcements": self.announcements,
         }
 
     def _load(self) -> dict[str, _Tenant]:
-        widths = self._config.crowd.zone_widths_m
+        crowd = self._config.crowd
+        widths = crowd.zone_widths_m
+        schedule = _schedule(crowd.schedule) if crowd.forecast else None
+        by_site = _site_schedules(self._config.scenario) if crowd.forecast and schedule is None else {}
         tenants: dict[str, _Tenant] = {}
         for tenant in self._store.list_tenants():
             zones = {zone.id: zone for zone in self._store.list_zones(tenant.id) if zone.area_m2 > 0}
             if not zones:
                 continue
             configs = [level_config_for(zone, width_m=widths.get(zone.id)) for zone in zones.values()]
+            judged = [config for config in configs if config is not None]
+            watches = {}
+            if crowd.forecast:
+                watches = {
+                    config.zone_id: ZoneWatch(
+                        config.zone_id,
+                        zones[config.zone_id].area_m2,
+                        config.thresholds,
+                        schedule=schedule or by_site.get(zones[config.zone_id].site_id),
+                    )
+                    for config in judged
+                }
             tenants[tenant.id] = _Tenant(
                 zones,
                 ReadingTranslator(zones.values()),
                 DensityFusion(zones.values()),
-                ServiceLevels(config for config in configs if config is not None),
+                ServiceLevels(judged),
+                watches,
             )
         return tenants
 
@@ -193,6 +241,8 @@ class CrowdWorker:
                     (messages.events_subject(tenant_id, zone.site_id), messages.encode(event), event.event_id)
                 )
                 self.level_changes += 1
+            for figure in figures:
+                outgoing += self._forecast(tenant_id, tenant, figure, now)
             by_site: dict[str, list[Reading]] = {}
             for figure in figures:
                 zone = tenant.zones[figure.zone_id]
@@ -207,6 +257,37 @@ class CrowdWorker:
         if outgoing:
             await self._bus.publish_many(outgoing)
         return len(outgoing)
+
+
+def _schedule(path: Path | None) -> Schedule | None:
+    """The event schedule file, parsed (None without one); ConfigError naming the file when it is bad."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        return Schedule(parse_schedule(text, name=path.name))
+    except OSError as error:
+        raise ConfigError("crowd.schedule", [f"{path}: {error.strerror or error}"]) from None
+    except RejectedInput as error:
+        raise ConfigError("crowd.schedule", [f"{path}: {error.detail}"]) from None
+
+
+def _site_schedules(scenario_path: Path) -> dict[str, Schedule]:
+    """Each site's sessions from the scenario (its event schedule), when it loads; {} when it does not."""
+    try:
+        scenario = load_scenario(scenario_path)
+    except (BeffroiError, OSError):
+        log.warning("crowd: no event schedule from the scenario %s; forecasts go without one", scenario_path)
+        return {}
+    schedules: dict[str, Schedule] = {}
+    for site in scenario.sites:
+        sessions = [
+            Session(start=s.start.timestamp(), end=s.end.timestamp(), label=s.name, attendance=float(s.attendance))
+            for s in site.schedule
+        ]
+        if sessions:
+            schedules[site.id] = Schedule(sessions)
+    return schedules
 
 
 def _changed(before: _Published, people: float, level: CrowdLevel) -> bool:

@@ -1,6 +1,7 @@
 """The crowd worker on the in-process bus and a SQLite store holding the tiny scenario: each zone gets its
 `crowd_estimate` device, a zone's counters and camera are fused into one figure published as its readings, and a
-zone filling up past its red density goes amber then red, with a `crowd_level` event naming its sources."""
+zone filling up past its red density is announced "red expected" by the forecast, then goes amber then red, with a
+`crowd_level` event naming its sources."""
 
 from __future__ import annotations
 
@@ -124,3 +125,8 @@ async def test_a_filling_gate_is_fused_published_and_goes_amber_then_red(
     sources = str(levels[-1].attributes["sources"])
     assert "tiny-gate-pc-01" in sources and "tiny-gate-cam-01" in sources
     assert worker.health()["readings_used"] > 0
+    # the forecast saw red coming and said so before the zone went red
+    expected = [e for e in feed.events if e.type == "crowd_red_expected" and e.zone_id == GATE]
+    assert expected and expected[0].ts < levels[-1].ts
+    assert 0 < float(expected[0].attributes["minutes_ahead"] or 0) <= 30
+    assert worker.health()["announcements"] >= 1
