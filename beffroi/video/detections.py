@@ -68,8 +68,9 @@ class Detection:
 class Detector(Protocol):
     """Finds people and objects in an image. `regions` (boxes in the image, from the motion gate) limit where it
     looks when given; None means the whole image. A detector that keeps its own model of the scene (a background)
-    says so with `sees_every_frame`: the pipeline then gives it every analysed frame, with the moving regions, even
-    when nothing moved."""
+    says so with `sees_every_frame`: the pipeline then gives it every analysed frame, whole (its backgrounds need
+    it, and the motion gate misses dark people on dark ground), and tells it where tracked people stand still
+    through an optional `expect_people(boxes)`."""
 
     name: str
     sees_every_frame: bool

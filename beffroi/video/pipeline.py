@@ -5,12 +5,23 @@ When nothing moved, the detector does not run and the tracks stay where they wer
 floor, a person lying down do not move: they must not be lost for it); when only some regions moved, the detector
 looks there, and the tracks outside them are held in place. A whole-frame pass every `full_frame_every_s`, and
 whenever most of the frame moved (a dense crowd, a lighting change), checks everything again.
+
+The tracker is set for 5 analysed frames a second and detectors that lose people in groups (`TrackerSettings`):
+tight gates, so that a track lost a moment is dropped rather than handed to the next person in a queue. A detector
+that keeps its own backgrounds may be told where the people standing still are (`expect_people`), so as not to
+merge them with who passes by. The expected size of a person at each row comes from the camera model that the
+ground plane's homography gives.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import numpy.typing as npt
 
 from beffroi.video.analytics import catalogue  # noqa: F401 (registers the shipped analytics)
 from beffroi.video.analytics.base import (
@@ -23,7 +34,7 @@ from beffroi.video.analytics.base import (
     build_analytics,
 )
 from beffroi.video.camera import CameraConfig
-from beffroi.video.detections import Box, Detection, Detector
+from beffroi.video.detections import PERSON, Box, Detection, Detector
 from beffroi.video.detectors import build_detector
 from beffroi.video.detectors.registry import PersonSize
 from beffroi.video.frames import Frame
@@ -33,10 +44,11 @@ from beffroi.video.tracker import Tracker
 from beffroi.video.tracks import Track, TrackState
 
 PERSON_HEIGHT_M = 1.7
-PERSON_WIDTH_M = 0.5
+PERSON_BOX_WIDTH_M = 0.7
+"""The width of a person's box, arms and stride included (pedestrian boxes are about 0.41 as wide as tall)."""
 UPRIGHT_FORESHORTENING = 0.9
-"""A standing person seen by a camera looking down at the usual 20–40° appears this much shorter than the ground's
-own scale at their feet would make 1.7 m."""
+"""Without a usable camera model, a standing person seen by a camera looking down at the usual 20–40° is taken as
+this much shorter than the ground's own scale at their feet would make 1.7 m."""
 
 
 @dataclass(slots=True)
@@ -74,20 +86,99 @@ class FrameResult:
     detector_ran: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """The tracker's parameters the pipeline chooses (see `Tracker`), for detections at 5 analysed frames a
+    second."""
+
+    high_score: float = 0.5
+    low_score: float = 0.1
+    match_iou: float = 0.4
+    low_match_iou: float = 0.5
+    confirm_hits: int = 3
+    max_lost_s: float = 1.0
+    centre_gate: float = 0.2
+    max_speed: float = 0.3
+    duplicate_iou: float = 0.7
+    velocity_window_s: float = 1.0
+
+    def build(self, ground: GroundPlane | None) -> Tracker:
+        """A tracker with these settings."""
+        return Tracker(ground, **{name: getattr(self, name) for name in self.__slots__})
+
+
+TRACKER_SETTINGS = TrackerSettings()
+
+
+def upright_projection(ground: GroundPlane) -> npt.NDArray[np.float64] | None:
+    """The camera's 3 × 4 projection of ground points (x, y metres, z metres up), recovered from the ground plane's
+    homography assuming square pixels and the principal point at the image centre (Zhang's constraints on the first
+    two rotation columns); None when the homography does not give a focal length (a degenerate or odd calibration)."""
+    ground_points = np.array([(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)], dtype=np.float64)
+    centre = ground.to_ground(ground.width / 2, ground.height / 2)
+    ground_points += np.array(centre)
+    image_points = np.array([ground.to_image(x, y) for x, y in ground_points], dtype=np.float64)
+    if not np.isfinite(image_points).all():
+        return None
+    homography = np.asarray(
+        cv2.getPerspectiveTransform(ground_points.astype(np.float32), image_points.astype(np.float32)), np.float64
+    )
+    h = homography / homography[2, 2]
+    cx, cy = ground.width / 2, ground.height / 2
+    a1 = np.array([h[0, 0] - cx * h[2, 0], h[1, 0] - cy * h[2, 0]])
+    a2 = np.array([h[0, 1] - cx * h[2, 1], h[1, 1] - cy * h[2, 1]])
+    # r1 · r2 = 0 and |r1| = |r2|, linear in 1/f²
+    system = np.array([[a1 @ a2], [a1 @ a1 - a2 @ a2]])
+    target = -np.array([h[2, 0] * h[2, 1], h[2, 0] ** 2 - h[2, 1] ** 2])
+    inverse_f2 = float(np.linalg.lstsq(system, target, rcond=None)[0][0])
+    if not inverse_f2 > 0:
+        return None
+    focal = 1.0 / math.sqrt(inverse_f2)
+    intrinsics = np.array([[focal, 0.0, cx], [0.0, focal, cy], [0.0, 0.0, 1.0]])
+    columns = np.linalg.inv(intrinsics) @ h
+    scale = 1.0 / float(np.linalg.norm(columns[:, 0]))
+    r1, r2, translation = scale * columns[:, 0], scale * columns[:, 1], scale * columns[:, 2]
+    if translation[2] < 0:  # the ground in front of the camera
+        r1, r2, translation = -r1, -r2, -translation
+    up = np.cross(r1, r2)
+    projection = intrinsics @ np.column_stack([r1, r2, up, translation])
+    foot, head = projection @ np.array([*centre, 0.0, 1.0]), projection @ np.array([*centre, 1.0, 1.0])
+    if head[2] <= 0 or foot[2] <= 0:
+        return None
+    if head[1] / head[2] > foot[1] / foot[2]:  # up must be up the picture
+        projection[:, 2] = -projection[:, 2]
+    return np.asarray(projection, dtype=np.float64)
+
+
 def person_size_from(ground: GroundPlane | None, width: int) -> PersonSize | None:
-    """The expected size (px) of a standing person whose feet are at row y, from the ground's scale there."""
+    """The expected box size (px) of a standing person whose feet are at row y: the height from the camera model
+    the ground plane gives (else from the ground's scale), the width from the ground's scale there."""
     if ground is None:
         return None
     centre_x = width / 2
+    projection = upright_projection(ground)
 
     def size(y: float) -> tuple[float, float]:
         gx, gy = ground.to_ground(centre_x, y)
-        left = ground.to_image(gx - PERSON_WIDTH_M / 2, gy)
-        right = ground.to_image(gx + PERSON_WIDTH_M / 2, gy)
-        px_per_m = max(1e-6, ((right[0] - left[0]) ** 2 + (right[1] - left[1]) ** 2) ** 0.5 / PERSON_WIDTH_M)
-        return (PERSON_WIDTH_M * px_per_m, PERSON_HEIGHT_M * px_per_m * UPRIGHT_FORESHORTENING)
+        left = ground.to_image(gx - PERSON_BOX_WIDTH_M / 2, gy)
+        right = ground.to_image(gx + PERSON_BOX_WIDTH_M / 2, gy)
+        px_per_m = max(1e-6, math.hypot(right[0] - left[0], right[1] - left[1]) / PERSON_BOX_WIDTH_M)
+        height = PERSON_HEIGHT_M * px_per_m * UPRIGHT_FORESHORTENING
+        if projection is not None:
+            foot = projection @ np.array([gx, gy, 0.0, 1.0])
+            head = projection @ np.array([gx, gy, PERSON_HEIGHT_M, 1.0])
+            if foot[2] > 0 and head[2] > 0:
+                height = max(1e-6, float(foot[1] / foot[2] - head[1] / head[2]))
+        return (PERSON_BOX_WIDTH_M * px_per_m, height)
 
     return size
+
+
+STANDING_SPEED_M_S = 0.2
+"""Under this speed someone stands: a detector that keeps its own backgrounds is told where, so as not to merge
+them with who passes by."""
+STANDING_MIN_HITS = 10
+"""A track is taken as standing once followed for this many frames (before, its speed is not known well enough)."""
 
 
 class CameraPipeline:
@@ -101,13 +192,14 @@ class CameraPipeline:
         *,
         detector: Detector | None = None,
         tracker: Tracker | None = None,
+        tracker_settings: TrackerSettings = TRACKER_SETTINGS,
     ) -> None:
         self.camera = camera
         self.view = CameraView.build(camera, width, height)
         analysis = camera.analysis
         self.detector = detector or build_detector(analysis, person_size_from(self.view.ground, width))
         self.gate = MotionGate(analysis.motion) if analysis.motion_gate else None
-        self.tracker = tracker or Tracker(self.view.ground)
+        self.tracker = tracker or tracker_settings.build(self.view.ground)
         self.analytics: list[Analytic] = build_analytics(self.view)
         self.stats = PipelineStats()
         self._last_full: float | None = None
@@ -129,6 +221,9 @@ class CameraPipeline:
         detections: list[Detection] = []
         tracks = self.tracker.tracks
         if regions is not None:
+            expect = getattr(self.detector, "expect_people", None)
+            if callable(expect):
+                expect(_standing_people(tracks))
             detections = self.detector.detect(frame.image, None if whole else regions)
             after_detector = time.perf_counter()
             times.detector += after_detector - after_motion
@@ -160,17 +255,43 @@ class CameraPipeline:
 
     def _regions_to_detect(self, ts: float, motion: MotionResult | None) -> tuple[list[Box] | None, bool]:
         """Where the detector looks, and whether that is the whole frame: (regions, False) for the moving regions,
-        ([], True) for the whole frame, (None, False) not at all. A detector that sees every frame is given the
-        moving regions, none when nothing moved."""
+        ([], True) for the whole frame, (None, False) not at all. A detector that sees every frame (it keeps its own
+        backgrounds) looks at the whole of every frame: it works on all of it anyway, and its backgrounds see
+        changes the motion gate misses (a dark figure on a dark ground)."""
         analysis = self.camera.analysis
         due = self._last_full is None or ts - self._last_full >= analysis.full_frame_every_s
-        if motion is None or due or motion.lighting_change or motion.fraction > analysis.full_frame_above:
+        if (
+            motion is None
+            or due
+            or self.detector.sees_every_frame
+            or motion.lighting_change
+            or motion.fraction > analysis.full_frame_above
+        ):
             self._last_full = ts
             self.stats.full_frame_runs += 1
             return [], True
-        if motion.regions or self.detector.sees_every_frame:
+        if motion.regions:
             return motion.regions, False
         return None, False
+
+
+def _standing_people(tracks: list[Track]) -> list[Box]:
+    """The boxes of the people followed for a while who stand still, or nearly."""
+    return [
+        track.box
+        for track in tracks
+        if track.label == PERSON
+        and track.state is TrackState.CONFIRMED
+        and track.hits >= STANDING_MIN_HITS
+        and _speed(track) <= STANDING_SPEED_M_S
+    ]
+
+
+def _speed(track: Track) -> float:
+    """A track's speed in m/s: on the ground plane, else from its image speed in person heights."""
+    if track.ground_velocity is not None:
+        return math.hypot(*track.ground_velocity)
+    return math.hypot(*track.velocity) / max(track.box.height, 1.0) * PERSON_HEIGHT_M
 
 
 def _held_outside(tracks: list[Track], regions: list[Box]) -> list[Detection]:

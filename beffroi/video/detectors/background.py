@@ -25,6 +25,14 @@ SUDDEN_CHANGE_FRACTION = 0.6
 """Moving foreground over this fraction of the frame is the light switched or the camera moved: both backgrounds
 restart from the frame."""
 
+LIGHT_GRID = 12
+"""The light's change is measured on every 12th pixel of every 12th row."""
+LIGHT_MIN_LEVEL = 16.0
+"""Pixels darker than this in the background say nothing about the light."""
+LIGHT_MIN_SAMPLES = 64
+LIGHT_MIN_CHANGE = 0.01
+"""A change of light under 1 % is left to the backgrounds' own learning."""
+
 
 @dataclass(frozen=True, slots=True)
 class Foreground:
@@ -65,6 +73,7 @@ class DualBackground:
             empty = np.zeros(image.shape[:2], dtype=np.uint8)
             return Foreground(empty, empty)
         self.frames += 1
+        self._follow_light(frame)
         far_fast = self._far(image, as_uint8(cv2.convertScaleAbs(self._fast)))
         far_slow = self._far(image, self._slow_u8 if self._slow_u8 is not None else image)
         moving = as_uint8(cv2.bitwise_and(far_fast, far_slow))
@@ -94,6 +103,25 @@ class DualBackground:
             if not self.warming_up:
                 static = self._drop_ghosts(image, static)
         return Foreground(moving, static)
+
+    def _follow_light(self, frame: npt.NDArray[np.float32]) -> None:
+        """Scale each background by the change of light since it was learnt (the median ratio of the frame to it
+        on a sparse grid, what moves or stands out being too few to bend a median): a cloud or the camera's
+        exposure changes no foreground, and a bag on the floor stays found through it."""
+        assert self._fast is not None and self._slow is not None
+        sample = frame[::LIGHT_GRID, ::LIGHT_GRID]
+        for which in ("fast", "slow"):
+            background = self._fast if which == "fast" else self._slow
+            reference = background[::LIGHT_GRID, ::LIGHT_GRID]
+            lit = reference > LIGHT_MIN_LEVEL
+            if np.count_nonzero(lit) < LIGHT_MIN_SAMPLES:
+                continue
+            gain = float(np.median(sample[lit] / reference[lit]))
+            if abs(gain - 1.0) < LIGHT_MIN_CHANGE:
+                continue
+            background *= np.float32(gain)
+            if which == "slow":
+                self._slow_u8 = as_uint8(cv2.convertScaleAbs(self._slow))
 
     def _drop_ghosts(self, image: Image, static: Mask) -> Mask:
         """The static mask less its ghosts, which the slow background learns at once."""

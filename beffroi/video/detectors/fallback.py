@@ -1,6 +1,8 @@
-"""The detector that needs no model file: foreground blobs from two backgrounds (people by size and shape at their
-row, groups split by area, objects that arrived and stayed) and OpenCV's HOG people detector on the tall ones.
-Its detections are marked low-confidence: it guesses from shapes, it does not recognise anything."""
+"""The detector that needs no model file: foreground blobs from two backgrounds that follow the light (people by
+size and shape at their row, groups split by area or along who stands there, objects that arrived and stayed) and
+OpenCV's HOG people detector on the tall ones. Its detections are marked low-confidence: it guesses from shapes,
+it does not recognise anything; its scores rank its guesses (a person-shaped blob 0.5–0.8, HOG's people above),
+on the usual scale of a tracker's thresholds."""
 
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ import numpy as np
 from beffroi.video.camera import AnalysisConfig
 from beffroi.video.detections import PERSON, Box, Detection
 from beffroi.video.detectors.background import DualBackground
-from beffroi.video.detectors.blobs import BlobRules, Shape, classify
-from beffroi.video.detectors.masks import as_uint8, find_blobs
+from beffroi.video.detectors.blobs import BlobRules, Shape, classify, follow
+from beffroi.video.detectors.masks import Blob, as_uint8, find_blobs
 from beffroi.video.detectors.registry import PersonSize, register_detector
 from beffroi.video.frames import Image
 
 HOG_PERSON_HEIGHT = 100
 """The height (pixels) a person is scaled to before HOG looks: its 64 × 128 window holds a person ~96 px tall."""
+
+
+MIN_SHOWING = 0.5
+"""A person cut by the frame's edge is reported while at least this share of them shows (a box cut shorter looks
+like someone lying)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +69,14 @@ class FallbackDetector:
             self._hog = cv2.HOGDescriptor()
             self._hog.setSVMDetector(np.array(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32))
         self._frames = 0
+        self._expected: list[Box] = []
+        self._size_table: tuple[tuple[float, int], list[float], list[float]] | None = None
 
     def detect(self, image: Image, regions: list[Box] | None = None) -> list[Detection]:
         """People and objects in the frame (low-confidence); with `regions`, moving things only where they
-        overlap a region (things that stopped are reported wherever they are)."""
+        overlap a region (things that stopped are reported wherever they are). Its backgrounds learn from the
+        whole frame whatever the regions, and see changes a motion gate misses (a dark figure on a dark ground):
+        regions only narrow what it reports."""
         self._frames += 1
         factor = min(1.0, self.work_width / image.shape[1])
         work = image
@@ -74,13 +85,20 @@ class FallbackDetector:
             work = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
         work = np.asarray(cv2.GaussianBlur(work, (3, 3), 0), dtype=np.uint8)
         foreground = self.background.apply(work)
-        person_size = self._scaled_person_size(factor)
+        person_size = self._person_size_at(factor, work.shape[0])
         found: list[_Found] = []
         either = as_uint8(cv2.bitwise_or(foreground.moving, foreground.static))
+        before = [_scale_box(box, factor) for box in self._expected]
+        self._expected = []
         for blob in find_blobs(either, self.rules.min_pixels):
+            if person_size is not None and _cut_by_bottom(blob, person_size, work.shape[0]):
+                continue
             own_static = foreground.static[blob.y : blob.y + blob.h, blob.x : blob.x + blob.w]
             static = cv2.countNonZero(cv2.bitwise_and(own_static, blob.mask)) > blob.pixels / 2
-            found.append(_Found(blob.box, classify(blob, self.rules, person_size), static).scaled(1 / factor))
+            shapes = classify(blob, self.rules, person_size)
+            if person_size is not None and any(shape.label == PERSON for shape in shapes):
+                shapes = follow(blob, before, self.rules, person_size) or shapes
+            found.append(_Found(blob.box, shapes, static).scaled(1 / factor, image.shape[1], image.shape[0]))
         if regions is not None:
             found = [f for f in found if f.static or any(_overlap(f.box, region) for region in regions)]
         hog = self.hog_settings
@@ -97,16 +115,34 @@ class FallbackDetector:
             for shape in blob_found.shapes
         ]
 
-    def _scaled_person_size(self, factor: float) -> PersonSize | None:
-        person_size = self.person_size
-        if person_size is None or factor == 1.0:
-            return person_size
+    def expect_people(self, boxes: list[Box]) -> None:
+        """Where people standing still are (a tracker's): in the next frame, a blob that holds one of them and
+        more is cut along them, the rest by its shape (someone who stands is not merged with who passes by)."""
+        self._expected = list(boxes)
 
-        def scaled(row: float) -> tuple[float, float]:
-            width, height = person_size(row / factor)
-            return width * factor, height * factor
+    def _person_size_at(self, factor: float, height: int) -> PersonSize | None:
+        """The camera's person size for the work frame (`factor` × the frame, `height` rows), from a table of
+        every row down to twice the frame's height (feet hidden below it), rows between interpolated."""
+        if self.person_size is None:
+            return None
+        if self._size_table is None or self._size_table[0] != (factor, height):
+            person_size = self.person_size
+            rows = np.arange(2 * height + 1, dtype=np.float64)
+            sizes = np.array([person_size(row / factor) for row in rows], dtype=np.float64) * factor
+            self._size_table = ((factor, height), sizes[:, 0].tolist(), sizes[:, 1].tolist())
+        _, widths, heights = self._size_table
+        last = len(widths) - 1
 
-        return scaled
+        def size(row: float) -> tuple[float, float]:
+            at = min(max(row, 0.0), float(last))
+            below = min(int(at), last - 1)
+            part = at - below
+            return (
+                widths[below] + part * (widths[below + 1] - widths[below]),
+                heights[below] + part * (heights[below + 1] - heights[below]),
+            )
+
+        return size
 
     def _hog_people(self, image: Image, region: Box, hit_threshold: float) -> list[Shape]:
         """The people HOG finds around a region, the crop scaled so that a person as tall as the region is as
@@ -140,7 +176,7 @@ class FallbackDetector:
                 min(float(width), x1 + (rx + 0.75 * rw) / scale),
                 min(float(height), y1 + (ry + 0.875 * rh) / scale),
             )
-            people.append(Shape(box, PERSON, round(float(0.6 + 0.3 * np.tanh(weight)), 3)))
+            people.append(Shape(box, PERSON, round(float(0.8 + 0.15 * np.tanh(weight)), 3)))
         return _suppress(people)
 
 
@@ -152,10 +188,16 @@ class _Found:
     shapes: list[Shape]
     static: bool
 
-    def scaled(self, factor: float) -> _Found:
-        if factor == 1.0:
-            return self
-        shapes = [Shape(_scale_box(s.box, factor), s.label, s.score) for s in self.shapes]
+    def scaled(self, factor: float, width: int, height: int) -> _Found:
+        """In pixels of the frame (the work frame's over `factor`), boxes cut to its `width` × `height`; a person
+        of whom less than half shows above the frame's bottom edge (leaving, or too near) is left out."""
+        shapes = []
+        for shape in self.shapes:
+            whole = _scale_box(shape.box, factor)
+            box = _inside(whole, width, height)
+            if shape.label == PERSON and box.height < MIN_SHOWING * whole.height:
+                continue
+            shapes.append(Shape(box, shape.label, shape.score))
         return _Found(_scale_box(self.box, factor), shapes, self.static)
 
 
@@ -168,7 +210,20 @@ def _suppress(shapes: list[Shape], iou: float = 0.3) -> list[Shape]:
 
 
 def _scale_box(box: Box, factor: float) -> Box:
+    if factor == 1.0:
+        return box
     return Box(box.x1 * factor, box.y1 * factor, box.x2 * factor, box.y2 * factor)
+
+
+def _inside(box: Box, width: int, height: int) -> Box:
+    """The box cut to the frame (a person whose feet are below its edge ends at the edge)."""
+    return Box(max(0.0, box.x1), max(0.0, box.y1), min(float(width), box.x2), min(float(height), box.y2))
+
+
+def _cut_by_bottom(blob: Blob, person_size: PersonSize, height: int) -> bool:
+    """Whether a blob is someone of whom less than `MIN_SHOWING` shows above the frame's bottom edge: their feet
+    are below it, and their box would look like someone lying."""
+    return blob.y + blob.h >= height - 1 and blob.h < MIN_SHOWING * person_size(float(height))[1]
 
 
 def _overlap(box: Box, region: Box) -> bool:
