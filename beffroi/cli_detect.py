@@ -9,12 +9,8 @@ nothing written. The output is `timestamp,value,score,alarm` (alarm 0/1), and a 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
-import os
-import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +18,10 @@ from typing import IO, TextIO
 
 import click
 
+from beffroi.cli_csv_replay import replay_csv
 from beffroi.engine.detectors import series_runner
 from beffroi.engine.detectors.series import SeriesDetectorSpec, series_detector, series_detector_names, series_device
-from beffroi.errors import ConfigError, RejectedInput
+from beffroi.errors import RejectedInput
 
 TIMESTAMP, VALUE = "timestamp", "value"
 OUTPUT_HEADER = ("timestamp", "value", "score", "alarm")
@@ -181,36 +178,10 @@ def detect(
     if file is None or detector_name is None:
         raise click.UsageError("give a FILE and --detector NAME (or --list)")
     params = parse_params(param_pairs)
-    directory = out.resolve().parent if out is not None else None
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", suffix=".csv", dir=directory, delete=False
-    ) as temporary:
-        scratch = Path(temporary.name)
-        try:
-            with file.open(encoding="utf-8-sig", newline="") as source:
-                summary = run_detection(source, temporary, detector_name, params, interval_s)
-        except (ConfigError, RejectedInput, UnicodeDecodeError) as error:
-            temporary.close()
-            scratch.unlink(missing_ok=True)
-            click.echo(f"beffroi detect: {file}: {_reason(error)}", err=True)
-            sys.exit(1)
-    try:
-        if out is not None:
-            os.replace(scratch, out)
-        else:
-            with scratch.open(encoding="utf-8", newline="") as produced:
-                for line in produced:
-                    sys.stdout.write(line)
-            sys.stdout.flush()
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            scratch.unlink()
+    summary = replay_csv(
+        "detect",
+        file,
+        out,
+        lambda source, sink: run_detection(source, sink, detector_name, params, interval_s),
+    )
     click.echo(f"{detector_name}: {_summary_line(summary)}", err=True)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, RejectedInput):
-        return error.detail
-    if isinstance(error, ConfigError):
-        return f"{error.source}: " + "; ".join(error.problems)
-    return f"not UTF-8 text ({error})"

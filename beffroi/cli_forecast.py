@@ -25,18 +25,16 @@ Schedule file (optional): the sessions of the zone's site, CSV with a header `st
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TextIO, get_args
 
 import click
 
+from beffroi.cli_csv_replay import reason, replay_csv
 from beffroi.cli_detect import parse_timestamp
 from beffroi.crowd.forecast import (
     Announcement,
@@ -225,7 +223,7 @@ def forecast(
         )
     except (ConfigError, RejectedInput) as error:
         where = schedule_path if isinstance(error, RejectedInput) else "options"
-        click.echo(f"beffroi forecast: {where}: {_reason(error)}", err=True)
+        click.echo(f"beffroi forecast: {where}: {reason(error)}", err=True)
         sys.exit(1)
     watch = ZoneWatch(
         zone_id or file.stem,
@@ -235,41 +233,10 @@ def forecast(
         forecast_settings=ForecastSettings(),
         announcer_settings=announcer,
     )
-    directory = out.resolve().parent if out is not None else None
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", suffix=".csv", dir=directory, delete=False
-    ) as temporary:
-        scratch = Path(temporary.name)
-        try:
-            with file.open(encoding="utf-8-sig", newline="") as source:
-                rows, raised, peak = run_forecast(source, temporary, watch)
-        except (RejectedInput, UnicodeDecodeError) as error:
-            temporary.close()
-            scratch.unlink(missing_ok=True)
-            click.echo(f"beffroi forecast: {file}: {_reason(error)}", err=True)
-            sys.exit(1)
-    try:
-        if out is not None:
-            os.replace(scratch, out)
-        else:
-            with scratch.open(encoding="utf-8", newline="") as produced:
-                for line in produced:
-                    sys.stdout.write(line)
-            sys.stdout.flush()
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            scratch.unlink()
+    rows, raised, peak = replay_csv("forecast", file, out, lambda source, sink: run_forecast(source, sink, watch))
     plural = "" if raised == 1 else "s"
     click.echo(
         f"forecast: {rows} rows, {raised} red-expected announcement{plural}, peak density {peak:.2f} p/m² "
         f"(red {thresholds.red:g})",
         err=True,
     )
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, RejectedInput):
-        return error.detail
-    if isinstance(error, ConfigError):
-        return f"{error.source}: " + "; ".join(error.problems)
-    return f"not UTF-8 text ({error})"
