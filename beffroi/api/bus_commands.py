@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -63,7 +64,7 @@ class _Waiting:
     future: asyncio.Future[Any]
 
 
-class BusCommandClient(Generic[Cmd, Change]):
+class BusCommandClient(ABC, Generic[Cmd, Change]):
     """Sends commands over the bus and returns the owner's change, or raises what it refused with (NotFound,
     InvalidTransition, RejectedInput), EngineTimeout when no outcome came within `timeout_s`, or EngineUnavailable
     when the bus refused the command, the owner failed to apply it, or this object is not started. Call `start()`
@@ -78,9 +79,9 @@ class BusCommandClient(Generic[Cmd, Change]):
     """The `beffroi worker` component that does, for the timeout message."""
     consumer_prefix: ClassVar[str]
 
+    @abstractmethod
     def command_subject(self, tenant_id: str) -> str:
         """The subject the tenant's commands are published on."""
-        raise NotImplementedError
 
     def __init__(self, bus: Bus, *, timeout_s: float = DEFAULT_TIMEOUT_S, consumer_name: str | None = None) -> None:
         if not timeout_s > 0:

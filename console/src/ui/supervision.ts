@@ -159,7 +159,7 @@ export class SupervisionPanel {
   }
 
   /** The message of a section not loaded, or null when it is. */
-  private placeholder(loaded: Loaded<unknown>, failed: MessageKey): HTMLElement | null {
+  private notLoadedMessage(loaded: Loaded<unknown>, failed: MessageKey): HTMLElement | null {
     switch (loaded.kind) {
       case "loading":
         return h("p", { class: "muted" }, t("app.loading"));
@@ -173,7 +173,7 @@ export class SupervisionPanel {
   }
 
   private drawRates(): void {
-    const waiting = this.placeholder(this.rates, "supervision.failed");
+    const waiting = this.notLoadedMessage(this.rates, "supervision.failed");
     if (waiting !== null || this.rates.kind !== "ok") {
       replaceChildren(this.ratesSlot, waiting);
       replaceChildren(this.sitesSlot, waiting?.cloneNode(true));
@@ -230,7 +230,7 @@ export class SupervisionPanel {
   }
 
   private drawFalseAlarms(): void {
-    const waiting = this.placeholder(this.falseAlarms, "supervision.failed");
+    const waiting = this.notLoadedMessage(this.falseAlarms, "supervision.failed");
     if (waiting !== null || this.falseAlarms.kind !== "ok") {
       replaceChildren(this.falseSlot, waiting);
       return;
@@ -265,7 +265,7 @@ export class SupervisionPanel {
   }
 
   private drawNotices(): void {
-    const waiting = this.placeholder(this.notices, "supervision.failed");
+    const waiting = this.notLoadedMessage(this.notices, "supervision.failed");
     if (waiting !== null || this.notices.kind !== "ok") {
       replaceChildren(this.noticesSlot, waiting);
       return;
