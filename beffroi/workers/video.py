@@ -4,8 +4,10 @@ kept under `<data_dir>/snapshots`) on `beffroi.events.<tenant>.<site>`, counts a
 `beffroi.readings.<tenant>.<site>` — people in view (`people_count`), per camera zone (`zone_people.<zone>`,
 `zone_density.<zone>`, with the scenario zone it is linked to), per line (`line_in.<line>`, `line_out.<line>`) —
 and the camera's health (`online`, `fps`); a source that goes offline raises a `camera_offline` event, its
-return a `camera_online` one. Cameras are registered as devices of kind camera, so the engine and the map know
-them. The newest annotated frames go to the API's camera hub for the live view (same process).
+return a `camera_online` one; a `camera_offline` event carries the last picture the camera gave before it went
+(attributes `snapshot` and `snapshot_ts`), so the operator sees what the camera saw last. Cameras are registered
+as devices of kind camera, so the engine and the map know them. The newest annotated frames go to the API's camera
+hub for the live view (same process).
 
 Nothing acknowledged is lost: bus messages carry ids (an event's id, a batch's id), and a publication that fails
 is kept and retried.
@@ -95,6 +97,8 @@ class VideoWorker:
         self._publisher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counters: dict[str, _Counters] = {}
+        self._last_pictures: dict[str, tuple[bytes, float]] = {}
+        """Per camera, its newest annotated picture (JPEG) and when it was taken: what an offline event shows."""
         self.published = 0
 
     @property
@@ -231,6 +235,7 @@ class VideoWorker:
             if frame.ts >= next_live:
                 next_live = frame.ts + 1.0 / video.live_fps
                 live = encode_jpeg(annotate(frame.image, pipeline.view, result.tracks, None, frame.ts))
+                self._last_pictures[camera.id] = (live, frame.ts)
             self._hand_over(camera, outgoing, live, frame.ts, counters)
 
     def _event_message(
@@ -297,12 +302,27 @@ class VideoWorker:
         attributes: dict[str, AttributeValue] = {"camera": camera.id, "source_state": status.state.value}
         if status.reason:
             attributes["reason"] = status.reason
+        if offline:
+            attributes.update(self._last_picture(camera, event_id))
         at = self._stamped(status.at)
         event = Event(event_id, tenant, kind, camera.id, at, camera.site_id, None, _position(camera), 1.0, attributes)
         readings = [_reading(camera, "online", 0.0 if offline else 1.0, at)]
         return_batch = _readings_message(camera, readings)
         self._call_in_loop(lambda: self._queue([return_batch]))
         return (messages.events_subject(tenant, camera.site_id), messages.encode(event), event_id)
+
+    def _last_picture(self, camera: CameraConfig, event_id: str) -> dict[str, AttributeValue]:
+        """The camera's last picture kept as the event's snapshot: its attributes (none when it never gave one)."""
+        last = self._last_pictures.get(camera.id)
+        if last is None:
+            return {}
+        jpeg, taken_at = last
+        try:
+            self._snapshots.save(camera.tenant_id or self._config.tenant, camera.id, event_id, jpeg)
+        except (OSError, ValueError, BeffroiError):
+            log.exception("video: the last picture of camera %s could not be kept", camera.id)
+            return {}
+        return {"snapshot": event_id, "snapshot_ts": self._stamped(taken_at)}
 
     def _stamped(self, wall_ts: float) -> float:
         """A frame's wall-clock time as the data's time (the same, unless a data clock is given)."""

@@ -151,6 +151,8 @@ export class ConsoleApp {
     this.incidentDrawer = new IncidentDrawer({
       api,
       registry,
+      cameras: this.cameras,
+      openCamera: (cameraId) => this.select({ kind: "camera", id: cameraId }, true),
       role: session.role,
       username: session.username,
       toaster: this.toaster,

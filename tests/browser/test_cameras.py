@@ -1,7 +1,8 @@
 """Cameras in the console, in headless Chromium against a real `beffroi serve` with one simulated camera (the
 "incidents" scene) on the tiny scenario: its marker on the map with its state, its card with the live annotated view
 (frames that load and follow one another, their age), its analytics with their legal basis; the view stops when the
-card closes; an alarm raised from the camera shows the picture of its event and opens the camera's live view."""
+card closes; an alarm raised from the camera shows the picture of its event and opens the camera's live view; the
+incident it joined shows that picture in its drawer."""
 
 from __future__ import annotations
 
@@ -223,3 +224,46 @@ def test_an_alarm_from_the_camera_shows_the_picture_of_its_event_and_opens_the_l
     page.click(f'[data-testid=alarm-snapshot] button[data-open-camera="{CAMERA}"]')
     expect(page.locator("#details[data-kind=camera]")).to_be_visible()
     wait_for_picture(page, "#camera-live-image", 15_000)
+
+
+def incident_of(server: RunningServer, token: str, alarm_id: str) -> str | None:
+    """The open incident the alarm joined, if any."""
+    headers = {"Authorization": f"Bearer {token}"}
+    page = httpx.get(f"{server.url}/api/incidents", params={"limit": 200}, headers=headers).json()
+    for incident in page["items"]:
+        detail = httpx.get(f"{server.url}/api/incidents/{incident['id']}", headers=headers).json()
+        if any(entry["alarm"]["id"] == alarm_id for entry in detail["alarms"]):
+            found: str = incident["id"]
+            return found
+    return None
+
+
+def test_an_incident_from_a_camera_alarm_shows_its_picture_in_the_drawer(server: RunningServer, page: Page) -> None:
+    login = httpx.post(
+        f"{server.url}/api/auth/login",
+        json={"tenant": TENANT, "username": "chef", "password": server.passwords["chef"]},
+    )
+    token = login.json()["access_token"]
+    deadline = time.monotonic() + 150.0
+    incident_id = None
+    while incident_id is None:
+        assert time.monotonic() < deadline, f"no incident from a camera alarm:\n{server.log()}"
+        alarm = camera_alarm(server, token)
+        incident_id = None if alarm is None else incident_of(server, token, alarm["id"])
+        if incident_id is None:
+            time.sleep(1.0)
+
+    log_in(page, server)
+    page.click("[data-tab=incidents]")
+    row = page.locator(f'[data-incident-id="{incident_id}"]').first
+    expect(row).to_be_visible(timeout=20_000)
+    row.click()
+    pictures = page.locator("#incident-detail [data-testid=incident-pictures]")
+    expect(pictures).to_be_visible(timeout=10_000)
+    wait_for_picture(page, "#incident-detail [data-testid=incident-pictures] img", 15_000)
+    event_id = pictures.locator("img").first.get_attribute("data-event-id")
+    assert event_id and event_id.startswith(CAMERA), event_id
+    assert page.locator("#alarm-snapshot-image").count() <= 1  # the drawer's pictures carry no duplicate id
+    screenshot(page, "tiny-incident-pictures")
+    pictures.locator(f'button[data-open-camera="{CAMERA}"]').first.click()
+    expect(page.locator("#details[data-kind=camera]")).to_be_visible()

@@ -1,7 +1,8 @@
 """The video worker on the in-process bus and a SQLite store holding the tiny scenario, with a simulated camera
 (a synthetic scene rendered live): the camera is registered as a device, its counts and health go out as readings,
 its frames reach the camera hub; a clip camera plays its file (looping, at its own pace); a missing file fails at
-start naming it; what the worker could not publish while the bus was down goes out once it is back."""
+start naming it; what the worker could not publish while the bus was down goes out once it is back; a live camera
+going offline raises an event showing the last picture it gave."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from beffroi.domain.observations import Event, ReadingBatch
 from beffroi.domain.registry import DeviceKind
 from beffroi.errors import BusError, ConfigError
 from beffroi.sim.scene import gate_scene, write_clip
+from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
 from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.video import VideoWorker
 from tests.bus.support import wait_until
+from tests.video.mjpeg_camera import MjpegCamera
 
 TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT, SITE = "tiny", "tiny-stadium"
@@ -175,3 +178,49 @@ async def test_what_could_not_be_published_goes_out_once_the_bus_is_back(
     finally:
         await worker.stop()
     await asyncio.sleep(0)
+
+
+async def test_a_camera_going_offline_raises_an_event_with_the_last_picture_it_gave(
+    tmp_path: Path, bus: Bus, store: Store, feed: Feed
+) -> None:
+    stream = MjpegCamera(fps=10.0)
+    stream.start()
+    camera_file = tmp_path / "street.camera.toml"
+    camera_file.write_text(
+        f'id = "street"\nsource = "{stream.url}"\ntenant_id = "{TENANT}"\nsite_id = "{SITE}"\n'
+        "position = [2.3469, 48.8189]\n[analysis]\nfps = 5\nwidth = 160\n",
+        encoding="utf-8",
+    )
+    worker = VideoWorker(video_config(tmp_path, cameras=[str(camera_file)], status_every_s=1.0), bus, store)
+    await worker.start()
+    try:
+        await wait_until(lambda: worker.health()["frames_analysed"] > 10, 20.0, lambda: str(worker.health()))
+        stopped_at = time.time()
+        stream.stop()
+        await wait_until(lambda: any(e.type == "camera_offline" for e in feed.events), 20.0, lambda: str(feed.events))
+    finally:
+        await worker.stop()
+    offline = next(e for e in feed.events if e.type == "camera_offline")
+    assert offline.source == "street" and offline.attributes["snapshot"] == offline.event_id
+    taken_at = offline.attributes["snapshot_ts"]
+    assert isinstance(taken_at, float) and stopped_at - 5.0 < taken_at <= offline.ts
+    picture = SnapshotStore(tmp_path / "snapshots").read(TENANT, "street", offline.event_id)
+    assert picture.startswith(b"\xff\xd8")
+
+
+async def test_a_camera_offline_from_the_start_has_no_picture_to_show(
+    tmp_path: Path, bus: Bus, store: Store, feed: Feed
+) -> None:
+    camera_file = tmp_path / "dead.camera.toml"
+    camera_file.write_text(
+        f'id = "dead"\nsource = "http://127.0.0.1:9/none.mjpg"\ntenant_id = "{TENANT}"\nsite_id = "{SITE}"\n',
+        encoding="utf-8",
+    )
+    worker = VideoWorker(video_config(tmp_path, cameras=[str(camera_file)]), bus, store)
+    await worker.start()
+    try:
+        await wait_until(lambda: any(e.type == "camera_offline" for e in feed.events), 20.0, lambda: str(feed.events))
+    finally:
+        await worker.stop()
+    offline = next(e for e in feed.events if e.type == "camera_offline")
+    assert "snapshot" not in offline.attributes and offline.attributes["reason"]

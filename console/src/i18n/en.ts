@@ -270,6 +270,7 @@ export const en = {
   "incident.oldestFirst": "Oldest first",
   "incident.alarms": "Alarms ({n})",
   "incident.noAlarms": "No alarm.",
+  "incident.pictures": "Pictures ({n})",
   "incident.evidence": "Evidence ({n})",
   "incident.noEvidence": "No evidence.",
   "incident.duplicateTitle": "Duplicate of another incident",
@@ -402,6 +403,7 @@ export const en = {
   "camera.snapshotLoading": "Looking for the event's picture…",
   "camera.noSnapshot": "No picture kept for this alarm.",
   "camera.snapshotFailed": "Could not load the picture: {detail}",
+  "camera.lastPictureTime": "Last picture before the loss, taken at {time}",
   "camera.snapshotTime": "Event at {time}",
 
   "cameraState.connecting": "Connecting",

@@ -272,6 +272,7 @@ export const fr: Record<MessageKey, string> = {
   "incident.oldestFirst": "Plus ancien d'abord",
   "incident.alarms": "Alarmes ({n})",
   "incident.noAlarms": "Aucune alarme.",
+  "incident.pictures": "Images ({n})",
   "incident.evidence": "Éléments de preuve ({n})",
   "incident.noEvidence": "Aucun élément de preuve.",
   "incident.duplicateTitle": "Doublon d'un autre incident",
@@ -404,6 +405,7 @@ export const fr: Record<MessageKey, string> = {
   "camera.snapshotLoading": "Recherche de l'image de l'événement…",
   "camera.noSnapshot": "Aucune image conservée pour cette alarme.",
   "camera.snapshotFailed": "Impossible de charger l'image : {detail}",
+  "camera.lastPictureTime": "Dernière image avant la perte, prise à {time}",
   "camera.snapshotTime": "Événement à {time}",
 
   "cameraState.connecting": "Connexion",

@@ -1,19 +1,22 @@
 /**
  * The picture of an alarm raised from a camera: the event that triggered it (found with `pickAlarmEvent`), its
  * annotated JPEG fetched with the token and shown from a blob: URL, and a button to the camera's live view. It
- * looks again when the alarm triggers anew.
+ * looks again when the alarm triggers anew. A camera that went offline shows the last picture it gave, captioned with
+ * when that picture was taken.
  */
 
 import { type ApiClient, describeFailure } from "../api";
 import { alarmEventQuery, pickAlarmEvent, snapshotOf } from "../camera-events";
 import { formatTime, type MessageKey, t } from "../i18n";
-import type { AlarmOut } from "../types";
+import type { AlarmOut, EventOut } from "../types";
 import { h, text } from "./dom";
 
 export interface AlarmSnapshotOptions {
   api: ApiClient;
   /** The camera's live view can be opened (it is analysed here). */
   canOpenLive: boolean;
+  /** The picture's element id (default `alarm-snapshot-image`, the alarm card's); null for none, where several show. */
+  imageId?: string | null;
   openLive: (cameraId: string) => void;
 }
 
@@ -30,11 +33,15 @@ export class AlarmSnapshot {
   private noteKey: MessageKey | null = null;
   private noteParams: Record<string, string> = {};
   private eventTime: number | null = null;
+  /** When the picture was taken, when it is older than its event (a camera's last picture before going offline). */
+  private pictureTime: number | null = null;
   private eventId: string | null = null;
 
   constructor(options: AlarmSnapshotOptions, cameraId: string) {
     this.options = options;
-    this.image = h("img", { id: "alarm-snapshot-image", class: "camera-snapshot-image", alt: "" });
+    this.image = h("img", { class: "camera-snapshot-image", alt: "" });
+    const imageId = options.imageId === undefined ? "alarm-snapshot-image" : options.imageId;
+    if (imageId !== null) this.image.id = imageId;
     this.image.hidden = true;
     this.note = h("p", { class: "muted" });
     this.caption = h("span", { class: "camera-snapshot-time" });
@@ -69,7 +76,8 @@ export class AlarmSnapshot {
 
   applyLanguage(): void {
     if (this.noteKey !== null) this.note.textContent = t(this.noteKey, this.noteParams);
-    this.caption.textContent = this.eventTime === null ? "" : t("camera.snapshotTime", { time: formatTime(this.eventTime) });
+    if (this.pictureTime !== null) this.caption.textContent = t("camera.lastPictureTime", { time: formatTime(this.pictureTime) });
+    else this.caption.textContent = this.eventTime === null ? "" : t("camera.snapshotTime", { time: formatTime(this.eventTime) });
     if (this.eventId !== null) this.image.alt = t("camera.snapshotAlt", { id: this.eventId });
   }
 
@@ -84,13 +92,13 @@ export class AlarmSnapshot {
       const event = pickAlarmEvent(await api.events(alarmEventQuery(alarm)), alarm);
       if (request !== this.request) return;
       if (event === null) {
-        this.showPicture(null, null, null);
+        this.showPicture(null, null);
         this.setNote("camera.noSnapshot");
         return;
       }
       const blob = await api.snapshot(alarm.key.source, snapshotOf(event), controller.signal);
       if (request !== this.request) return;
-      this.showPicture(blob, event.ts, event.event_id);
+      this.showPicture(blob, event);
       this.setNote(null);
     } catch (error) {
       if (request !== this.request || controller.signal.aborted) return;
@@ -98,7 +106,8 @@ export class AlarmSnapshot {
     }
   }
 
-  private showPicture(blob: Blob | null, at: number | null, eventId: string | null): void {
+  private showPicture(blob: Blob | null, event: EventOut | null): void {
+    const eventId = event === null ? null : event.event_id;
     const previous = this.url;
     this.url = blob === null ? null : URL.createObjectURL(blob);
     if (this.url === null) this.image.removeAttribute("src");
@@ -107,7 +116,9 @@ export class AlarmSnapshot {
     if (eventId === null) delete this.image.dataset.eventId;
     else this.image.dataset.eventId = eventId;
     if (previous !== null) URL.revokeObjectURL(previous);
-    this.eventTime = at;
+    this.eventTime = event === null ? null : event.ts;
+    const takenAt = event === null ? undefined : event.attributes.snapshot_ts;
+    this.pictureTime = typeof takenAt === "number" ? takenAt : null;
     this.eventId = eventId;
     this.applyLanguage();
   }

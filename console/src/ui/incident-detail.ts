@@ -3,7 +3,8 @@
  * `data-priority`): a header with its type, title, state and priority; the actions the role and the state allow
  * (`[data-incident-action=start|resume|hold|resolve|close|reopen|assign-me|assign-desk|disposition-true|
  * disposition-false|disposition-duplicate]`, `#incident-note` and `#incident-note-submit`); its procedure, to work
- * step by step; its alarms (a click selects one on the map), its evidence, and its timeline (`#timeline-order`
+ * step by step; its alarms (a click selects one on the map), the pictures of those raised from cameras, its evidence,
+ * and its timeline (`#timeline-order`
  * turns it newest or oldest first). A viewer sees the same without any action. GET /api/incidents/{id} is fetched when
  * it opens, after every action, and whenever the live stream brings a change of the incident (`refresh`, from its
  * owner), never on a timer; refused actions show the server's reason in a toast.
@@ -22,6 +23,7 @@ import {
 import { formatAge, formatTime, label, language, type MessageKey, t } from "../i18n";
 import { Poller } from "../poller";
 import { completionRequest, skipJustification, type StepInput, MAX_STEP_TEXT } from "../procedure";
+import type { CameraDirectory } from "../cameras";
 import type { Registry } from "../registry";
 import type {
   AlarmOut,
@@ -34,6 +36,7 @@ import type {
 } from "../types";
 import { h, replaceChildren, text, translateTree } from "./dom";
 import { incidentOwner, incidentPlace } from "./incident-list";
+import { IncidentPictures } from "./incident-pictures";
 import { renderProcedure } from "./procedure-view";
 import { askText } from "./text-dialog";
 import type { Toaster } from "./toast";
@@ -53,6 +56,10 @@ const TRANSITION_KEYS: Record<TransitionAction, MessageKey> = {
 export interface IncidentDrawerOptions {
   api: ApiClient;
   registry: Registry;
+  /** The analysed cameras (the pictures of camera alarms, their live view). */
+  cameras: CameraDirectory;
+  /** Open a camera's card with its live view. */
+  openCamera: (cameraId: string) => void;
   role: string;
   username: string;
   toaster: Toaster;
@@ -86,6 +93,7 @@ export class IncidentDrawer {
   private readonly deskList: HTMLDataListElement;
   private readonly alarmsSlot: HTMLElement;
   private readonly evidenceSlot: HTMLElement;
+  private readonly pictures: IncidentPictures;
   private readonly timelineSlot: HTMLElement;
   private readonly timelineOrder: HTMLButtonElement;
   private readonly status: HTMLElement;
@@ -128,6 +136,7 @@ export class IncidentDrawer {
     this.procedureSlot = h("div", { class: "procedure-slot" });
     this.alarmsSlot = h("div", { class: "incident-section" });
     this.evidenceSlot = h("div", { class: "incident-section" });
+    this.pictures = new IncidentPictures(options);
     this.timelineOrder = h("button", { type: "button", class: "ghost small", id: "timeline-order" });
     this.timelineOrder.addEventListener("click", () => {
       this.newestFirst = !this.newestFirst;
@@ -153,6 +162,7 @@ export class IncidentDrawer {
           "div",
           { class: "incident-column" },
           this.alarmsSlot,
+          this.pictures.element,
           this.evidenceSlot,
           h(
             "section",
@@ -190,6 +200,7 @@ export class IncidentDrawer {
       replaceChildren(this.actions);
       replaceChildren(this.procedureSlot, h("p", { class: "muted" }, t("app.loading")));
       for (const slot of [this.alarmsSlot, this.evidenceSlot, this.timelineSlot]) replaceChildren(slot);
+      this.pictures.clear();
       this.element.dataset.incidentId = incidentId;
     }
     this.element.hidden = false;
@@ -201,6 +212,7 @@ export class IncidentDrawer {
     this.loader.stop();
     this.incidentId = null;
     this.detail = null;
+    this.pictures.clear();
     this.element.hidden = true;
     this.options.closed();
   }
@@ -258,6 +270,9 @@ export class IncidentDrawer {
     );
     this.part("alarms", `${language()}|${detail.alarms.map((entry) => `${entry.alarm.id}:${entry.alarm.updated_at}`).join(",")}`, () =>
       this.renderAlarms(detail),
+    );
+    this.part("pictures", `${language()}|${detail.alarms.map((entry) => `${entry.alarm.id}:${entry.alarm.last_triggered_at}`).join(",")}`, () =>
+      this.pictures.update(detail.alarms.map((entry) => entry.alarm)),
     );
     this.part("evidence", `${language()}|${detail.evidence.length}`, () => this.renderEvidence(detail));
     const last = detail.timeline[detail.timeline.length - 1];
