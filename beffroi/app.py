@@ -1,11 +1,11 @@
 """Composition root: builds every worker and the API from the config, starts and stops them in one readable order.
 
 Start order: store (migrated) → registry → bus → recorder → engine → incidents (→ webhooks) → gateway → video →
-crowd → live feed → API → simulator. Stop order is the reverse, so nothing upstream produces while something
-downstream has stopped consuming. The live feed (the hub behind the API's `/api/live` stream, fed from the bus) is
-part of the `api` component: it runs wherever the API does, so an API process always has the bus. The webhook
-worker (incident changes to the `[[webhooks.endpoints]]`) is part of the `incidents` component, started after the
-incident worker when endpoints are configured.
+crowd → mobile (when `mobile.enabled`) → live feed → API → simulator. Stop order is the reverse, so nothing upstream
+produces while something downstream has stopped consuming. The live feed (the hub behind the API's `/api/live`
+stream, fed from the bus) is part of the `api` component: it runs wherever the API does, so an API process always
+has the bus. The webhook worker (incident changes to the `[[webhooks.endpoints]]`) is part of the `incidents`
+component, started after the incident worker when endpoints are configured.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from beffroi.api.context import AlarmCommandSink
 from beffroi.api.incident_commands import BusIncidentCommands
 from beffroi.api.live.hub import LiveHub
 from beffroi.api.routers.incidents import IncidentCommandSink
+from beffroi.api.routers.zone_mobile import use_mobile_privacy
 from beffroi.bus.base import Bus, create_bus
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig
@@ -39,6 +40,7 @@ from beffroi.workers.engine import EngineWorker
 from beffroi.workers.gateway import GatewayWorker
 from beffroi.workers.incidents import IncidentWorker, incident_settings_from
 from beffroi.workers.live import LiveFeedWorker
+from beffroi.workers.mobile import MobileWorker
 from beffroi.workers.recorder import RecorderWorker
 from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.simulator import SimulatorWorker
@@ -47,8 +49,8 @@ from beffroi.workers.webhooks import webhook_worker_from
 
 log = logging.getLogger("beffroi.app")
 
-COMPONENTS = ("recorder", "engine", "incidents", "gateway", "video", "crowd", "api", "sim")
-"""Every component, in start order."""
+COMPONENTS = ("recorder", "engine", "incidents", "gateway", "video", "crowd", "mobile", "api", "sim")
+"""Every component, in start order (`mobile` only when `mobile.enabled`)."""
 
 
 def build_bus(config: BeffroiConfig) -> Bus:
@@ -82,7 +84,9 @@ class Application:
         if unknown:
             raise ValueError(f"unknown component(s) {sorted(unknown)}; known: {list(COMPONENTS)}")
         self.config = config
-        self.components = [name for name in COMPONENTS if name in components]
+        self.components = [
+            name for name in COMPONENTS if name in components and (name != "mobile" or config.mobile.enabled)
+        ]
         self._load_registry = load_registry
         self._scenario = scenario
         self._sim_duration_s = sim_duration_s
@@ -97,9 +101,10 @@ class Application:
     async def start(self) -> None:
         """Start every chosen component in order; on failure, stop what started and re-raise."""
         config = self.config
-        # The simulator alone (publishing to MQTT) needs neither the store nor the bus.
+        # The simulator alone (publishing to MQTT) needs neither the store nor the bus (the bus only for its phones).
         needs_backends = any(
-            name in {"recorder", "engine", "incidents", "gateway", "video", "crowd", "api"} for name in self.components
+            name in {"recorder", "engine", "incidents", "gateway", "video", "crowd", "mobile", "api"}
+            for name in self.components
         )
         try:
             if needs_backends or self._load_registry:
@@ -107,7 +112,7 @@ class Application:
                 await asyncio.to_thread(self.store.migrate)
                 if self._load_registry:
                     await asyncio.to_thread(load_registry_from_scenario, self.store, config.scenario)
-            if needs_backends:
+            if needs_backends or ("sim" in self.components and config.sim.phones):
                 self.bus = build_bus(config)
                 await self.bus.start()
             for name in self.components:
@@ -231,6 +236,10 @@ class Application:
             if bus is None or store is None:
                 raise RuntimeError("crowd needs the bus and the store, which are not started")
             return CrowdWorker(config, bus, store)
+        if name == "mobile":
+            if bus is None or store is None:
+                raise RuntimeError("mobile needs the bus and the store, which are not started")
+            return MobileWorker(config, bus, store)
         if name == "video":
             if bus is None or store is None:
                 raise RuntimeError("video needs the bus and the store, which are not started")
@@ -273,11 +282,13 @@ class Application:
                 cameras=self.cameras if "video" in self.components else None,
                 snapshots=SnapshotStore(config.data_dir / "snapshots"),
             )
+            use_mobile_privacy(app, config.mobile.k, config.mobile.epsilon)
             return ApiWorker(app, config.api.host, config.api.port)
         gateway = self.workers.get("gateway")
         return SimulatorWorker(
             config,
             gateway=gateway.gateway if isinstance(gateway, GatewayWorker) else None,
+            bus=bus,
             scenario=self._scenario,
             duration_s=self._sim_duration_s,
         )

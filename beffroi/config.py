@@ -19,6 +19,7 @@ from pydantic import Field
 from beffroi.config_base import Section
 from beffroi.config_crowd import CrowdConfig
 from beffroi.config_engine import EngineConfig
+from beffroi.config_mobile import MobileConfig
 from beffroi.config_video import VideoConfig
 from beffroi.errors import ConfigError
 from beffroi.exports.cap.incident_mapping import CapExportSettings
@@ -259,6 +260,18 @@ class SimConfig(Section):
     incidents: list[IncidentInjection] = []
     random_incidents_per_hour: Annotated[float, Field(ge=0)] = 6.0
     ground_truth_path: Path | None = None
+    phones: list[Annotated[str, Field(min_length=1)]] = []
+    """Sites whose crowds carry phones: one operator's cell plan and subscribers over these sites' area (`[mobile]`'s
+    operator and market share), their signalling published on the bus (`beffroi.signalling.<tenant>`) for the mobile
+    worker. Empty (the default): no phones."""
+
+    @pydantic.field_validator("phones")
+    @classmethod
+    def _sites_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({site for site in value if value.count(site) > 1})
+        if twice:
+            raise ValueError(f"each site once; given twice: {', '.join(twice)}")
+        return value
 
 
 class ApiConfig(Section):
@@ -347,6 +360,7 @@ class BeffroiConfig(Section):
     engine: EngineConfig = EngineConfig()
     video: VideoConfig = VideoConfig()
     crowd: CrowdConfig = CrowdConfig()
+    mobile: MobileConfig = MobileConfig()
     incidents: IncidentsConfig = IncidentsConfig()
     cap: CapConfig = CapConfig()
     webhooks: WebhooksConfig = WebhooksConfig()

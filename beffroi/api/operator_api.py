@@ -34,6 +34,8 @@ from beffroi.api.routers import (
     supervision,
     tenants,
     users,
+    zone_crowd,
+    zone_mobile,
     zones,
 )
 from beffroi.api.routers import live as live_stream
@@ -47,6 +49,8 @@ ROUTERS = (
     tenants,
     sites,
     zones,
+    zone_crowd,
+    zone_mobile,
     devices,
     cameras,
     readings,

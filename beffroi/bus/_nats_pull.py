@@ -13,6 +13,9 @@ is still limited to ack_wait.
 
 Stopping unsubscribes the inbox (the server then no longer serves the lingering request) and naks the messages
 already received but not handled, so the next subscriber gets them at once instead of after ack_wait.
+
+With `options.erase_after_ack`, each message taken is then erased from the stream (the server overwrites it on
+disk), so what must not be stored stays on the server only until it is consumed.
 """
 
 from __future__ import annotations
@@ -42,10 +45,20 @@ _BACKOFF_MAX_S = 5.0
 # whose inbox is gone (a subscriber that just stopped): seen on nats-server 2.9.10, also with bare nats-py.
 # A nak with any delay goes through the server's redelivery timer instead and does not lose it.
 _MIN_NAK_DELAY_S = 0.01
+_ERASE_TIMEOUT_S = 5.0  # how long the server may take to erase a taken message (`erase_after_ack`)
 _NO_HEADERS: MappingProxyType[str, str] = MappingProxyType({})
 _MSG_ID_HEADER = "Nats-Msg-Id"
 _STATUS_HEADER = "Status"
 _DESCRIPTION_HEADER = "Description"
+
+
+def stream_sequence(reply: str) -> int | None:
+    """The message's sequence in its stream, read from its ack subject (see `delivery_count`); None when unreadable."""
+    tokens = reply.split(".")
+    try:
+        return int(tokens[5] if len(tokens) == 9 else tokens[7])
+    except (IndexError, ValueError):
+        return None
 
 
 def delivery_count(reply: str) -> int:
@@ -82,6 +95,7 @@ class NatsPullSubscription:
         self._on_stopped = on_stopped
         self._runner = HandlerRunner(handler, options, consumer=durable)
         self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self._delete_subject = f"$JS.API.STREAM.MSG.DELETE.{stream}"
         self._request = json.dumps({"batch": options.batch, "expires": int(_EXPIRES_S * 1e9)}).encode()
         self._loop = asyncio.get_running_loop()
         self._inbox = client.new_inbox()
@@ -204,7 +218,26 @@ class NatsPullSubscription:
             if not settled:  # cancelled from outside: give it back at once
                 await _settle(msg, Outcome.RETRY, 0.0, self._durable)
         await _settle(msg, outcome, self._options.redeliver_delay_s, self._durable)
+        if outcome is Outcome.ACK and self._options.erase_after_ack:
+            await self._erase(msg)
         self._backoff_s = _BACKOFF_MIN_S
+
+    async def _erase(self, msg: Msg) -> None:
+        """Erase a taken message from the stream (the server overwrites it); a failure is logged, never raised: the
+        message then stays until the stream's max age."""
+        sequence = stream_sequence(msg.reply)
+        if sequence is None:
+            log.warning("bus consumer %r: cannot erase a message on %r: no stream sequence", self._durable, msg.subject)
+            return
+        try:
+            answer = await self._client.request(
+                self._delete_subject, json.dumps({"seq": sequence}).encode(), _ERASE_TIMEOUT_S
+            )
+            error = json.loads(answer.data).get("error")
+        except (nats.errors.Error, ValueError) as failure:
+            error = repr(failure)
+        if error:
+            log.warning("bus consumer %r: message %d on %r not erased: %s", self._durable, sequence, msg.subject, error)
 
     async def _on_status(self, msg: Msg) -> None:
         headers = msg.headers or {}

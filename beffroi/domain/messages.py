@@ -243,6 +243,24 @@ class SupervisorNotice(msgspec.Struct, frozen=True):
     data: dict[str, AttributeValue] = msgspec.field(default_factory=dict)
 
 
+class SignallingRecords(msgspec.Struct, frozen=True):
+    """A batch of one operator's signalling records in columns, as its probes deliver them, published on
+    `beffroi.signalling.<tenant>` for the mobile worker (see `beffroi.domain.signalling`): `ts` epoch seconds,
+    `subscriber` the operator's identifiers (replaced by daily pseudonyms at the mobile worker's door, never stored
+    or logged there), `cell` cell ids of the cell plan, `event` SignallingEvent codes, `home_mcc` the home network's
+    country code, `billing_area` the billing département ("" for roamers). Every column has the same length."""
+
+    batch_id: str
+    tenant_id: str
+    operator: str
+    ts: list[float]
+    subscriber: list[str]
+    cell: list[str]
+    event: list[int]
+    home_mcc: list[int]
+    billing_area: list[str]
+
+
 def error_code(error: BeffroiError) -> str:
     """The `error_code` of an outcome refusing a command with `error` (see `command_refused`)."""
     if isinstance(error, NotFound):
@@ -336,6 +354,16 @@ def supervision_subject(tenant_id: str) -> str:
     return f"{SUBJECT_ROOT}.supervision.{_token(tenant_id)}"
 
 
+def signalling_subject(tenant_id: str) -> str:
+    """Subject of a mobile operator's signalling batches (SignallingRecords) for one tenant."""
+    return f"{SUBJECT_ROOT}.signalling.{_token(tenant_id)}"
+
+
+def mobile_estimates_subject(tenant_id: str) -> str:
+    """Subject of the mobile-network crowd figures (one MobileSlotEstimate per operator and slot) of one tenant."""
+    return f"{SUBJECT_ROOT}.crowd.mobile.{_token(tenant_id)}"
+
+
 ALL_READINGS = f"{SUBJECT_ROOT}.readings.>"
 ALL_EVENTS = f"{SUBJECT_ROOT}.events.>"
 ALL_ALARMS = f"{SUBJECT_ROOT}.alarms.>"
@@ -347,6 +375,8 @@ ALL_INCIDENTS = f"{SUBJECT_ROOT}.incidents.>"
 ALL_INCIDENT_COMMANDS = f"{SUBJECT_ROOT}.commands.incidents.>"
 ALL_INCIDENT_COMMAND_OUTCOMES = f"{SUBJECT_ROOT}.commands.incident_outcomes.>"
 ALL_SUPERVISION = f"{SUBJECT_ROOT}.supervision.>"
+ALL_SIGNALLING = f"{SUBJECT_ROOT}.signalling.>"
+ALL_MOBILE_ESTIMATES = f"{SUBJECT_ROOT}.crowd.mobile.>"
 
 Message = (
     ReadingBatch
@@ -360,6 +390,7 @@ Message = (
     | IncidentCommand
     | IncidentCommandOutcome
     | SupervisorNotice
+    | SignallingRecords
 )
 M = TypeVar(
     "M",
@@ -374,6 +405,7 @@ M = TypeVar(
     IncidentCommand,
     IncidentCommandOutcome,
     SupervisorNotice,
+    SignallingRecords,
 )
 
 _encoder = msgspec.msgpack.Encoder()

@@ -122,7 +122,32 @@ DEVICE_PROFILES: dict[DeviceKind, DeviceProfile] = {
     DeviceKind.GPS_TRACKER: DeviceProfile(("speed_m_s", "battery_pct"), (), 15.0, True),
     DeviceKind.DRONE_DETECTOR: DeviceProfile(("drones_detected", "rf_activity_dbm"), ("drone_detected",), 20.0, False),
     DeviceKind.CROWD_ESTIMATE: DeviceProfile(
-        ("people", "people_sd", "density", "density_sd", "level"), (), 60.0, False
+        (
+            # the fused figure
+            "people",
+            "people_sd",
+            "density",
+            "density_sd",
+            "level",
+            # people forecast 15 and 30 min ahead: median, interval low and high
+            "forecast_15",
+            "forecast_15_lo",
+            "forecast_15_hi",
+            "forecast_30",
+            "forecast_30_lo",
+            "forecast_30_hi",
+            # people each kind of source alone says, and its share of the fused figure's precision
+            "people_occupancy",
+            "people_video",
+            "people_mobile",
+            "weight_counter",
+            "weight_occupancy",
+            "weight_video",
+            "weight_mobile",
+        ),
+        (),
+        60.0,
+        False,
     ),
 }
 """The default profile of each device kind; a scenario may override a device's interval."""

@@ -14,6 +14,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.domain.alarms import Alarm, AlarmState
 from beffroi.domain.incidents import Incident, IncidentRecord, IncidentState, TimelineEntry, TimelineKind
 from beffroi.domain.messages import IncidentChange
@@ -22,7 +23,17 @@ from beffroi.domain.records import AuditEntry, DeadLetter
 from beffroi.domain.registry import Device, Site, Tenant, Zone
 from beffroi.errors import StoreError
 from beffroi.store import alarms as alarm_repository
-from beffroi.store import audit, cap_messages, dead_letters, events, readings, registry, rollups, users
+from beffroi.store import (
+    audit,
+    cap_messages,
+    dead_letters,
+    events,
+    mobile_estimates,
+    readings,
+    registry,
+    rollups,
+    users,
+)
 from beffroi.store import incidents as incident_repository
 from beffroi.store.alarms import AlarmRateHistory
 from beffroi.store.cap_messages import CapMessageRecord
@@ -30,6 +41,7 @@ from beffroi.store.database import WRITE_OPTION, create_engine, is_memory_sqlite
 from beffroi.store.errors import translated
 from beffroi.store.incidents import DispositionCounts, RateGrouping
 from beffroi.store.migrator import upgrade_to_head
+from beffroi.store.mobile_estimates import MobileSlot, ZoneSlot
 from beffroi.store.rollups import ReadingBucket
 from beffroi.store.users import UserRecord
 
@@ -392,6 +404,23 @@ class Store:
         """The CAP messages sent for the tenant's incident, oldest revision first."""
         with self._reading("reading CAP messages") as connection:
             return cap_messages.cap_messages(connection, tenant_id, incident_id)
+
+    # mobile-network crowd figures
+
+    def save_mobile_estimate(self, tenant_id: str, estimate: MobileSlotEstimate) -> bool:
+        """Store one operator's slot figures for the tenant; False (writing nothing) when stored already."""
+        with self._writing("storing mobile-network figures") as connection:
+            return mobile_estimates.save_mobile_estimate(connection, tenant_id, estimate)
+
+    def mobile_zone_slots(self, tenant_id: str, zone_id: str, since: float, until: float) -> list[ZoneSlot]:
+        """The tenant's mobile slots ending in (since, until], oldest first, with the zone's figures."""
+        with self._reading("reading mobile-network figures") as connection:
+            return mobile_estimates.zone_slots(connection, tenant_id, zone_id, since, until)
+
+    def newest_mobile_slot(self, tenant_id: str) -> MobileSlot | None:
+        """The tenant's mobile slot that ended last, or None."""
+        with self._reading("reading mobile-network figures") as connection:
+            return mobile_estimates.newest_slot(connection, tenant_id)
 
     # dead letters and audit
 

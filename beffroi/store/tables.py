@@ -363,3 +363,40 @@ incident_cap_messages = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "incident_id", "revision"),
     sa.ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]),
 )
+
+# ----- mobile-network crowd figures (migration 0008) -----
+
+mobile_slots = sa.Table(
+    "mobile_slots",
+    metadata,
+    _tenant(),
+    _text("operator"),
+    sa.Column("slot_start", UtcTimestamp(), nullable=False),
+    sa.Column("slot_end", UtcTimestamp(), nullable=False),
+    sa.Column("market_share", sa.Double(), nullable=False),
+    sa.Column("k", sa.Integer(), nullable=False),
+    sa.Column("epsilon", sa.Double(), nullable=True),
+    sa.Column("noise_scale", sa.Double(), nullable=True),
+    sa.Column("computed_at", UtcTimestamp(), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "operator", "slot_start"),
+    sa.Index(None, "tenant_id", "slot_end"),
+)
+"""One row per slot an operator's figures were published for (aggregates only: no identifier, no trajectory)."""
+
+mobile_zone_figures = sa.Table(
+    "mobile_zone_figures",
+    metadata,
+    _tenant(),
+    _text("zone_id"),
+    sa.Column("slot_start", UtcTimestamp(), nullable=False),
+    _text("operator"),
+    # present / residents / visitors / day_visitors / origins / flows_in / flows_out, as published (k-protected).
+    sa.Column("figures", sa.JSON(), nullable=False),
+    # The key is also the one index: "a zone's slots in a time range" walks it.
+    sa.PrimaryKeyConstraint("tenant_id", "zone_id", "slot_start", "operator"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "operator", "slot_start"],
+        ["mobile_slots.tenant_id", "mobile_slots.operator", "mobile_slots.slot_start"],
+    ),
+)
+"""A zone's published figures of a slot; a zone whose every figure was withheld (fewer than k) has no row."""

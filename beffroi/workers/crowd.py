@@ -11,7 +11,10 @@ naming the sources that fed the figure. The estimate devices have no reporting i
 is not an offline device. With `crowd.forecast` on, each zone with levels is forecast 15 and 30 minutes ahead from
 its fused count every minute (with the event schedule of `crowd.schedule`), and "red expected in N min"
 announcements go out as `crowd_red_expected` events (the engine raises an alarm) and their cancellations as
-`crowd_red_expected_cleared`.
+`crowd_red_expected_cleared`. The forecast's figures go out with the estimate's readings (`forecast_15`,
+`forecast_15_lo`, `forecast_15_hi`, and the same for 30 min, in people), and so do, for the charts, the people each
+kind of source alone says (`people_video`, …) and its share of the figure (`weight_video`, …): see
+`beffroi.crowd.estimate_metrics` for every metric's meaning.
 
 Time is the readings' own (the newest seen), so an accelerated simulation or a replay is judged on its own clock.
 """
@@ -28,16 +31,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from shapely.geometry import Polygon
 
 from beffroi.bus.base import Bus, BusMessage, ConsumerOptions, Subscription
 from beffroi.config import BeffroiConfig
-from beffroi.crowd.forecast import Schedule, Session, ZoneWatch, parse_schedule
+from beffroi.crowd import estimate_metrics
+from beffroi.crowd.estimate_metrics import (
+    COUNT_SOURCE_KINDS,
+    FORECAST_MINUTES,
+    SOURCE_KINDS,
+    ForecastPart,
+    forecast_metric,
+    source_people_metric,
+    source_weight_metric,
+)
+from beffroi.crowd.forecast import Forecast, Schedule, Session, ZoneWatch, parse_schedule
 from beffroi.crowd.forecast import to_event as announcement_event
-from beffroi.crowd.fusion import DensityFusion, FusedZoneDensity, ReadingTranslator
+from beffroi.crowd.fusion import FusedZoneDensity, ReadingTranslator, SourceKind
+from beffroi.crowd.fusion.readings import mobile_observation
+from beffroi.crowd.fusion.source_figures import FigureKeepingFusion, kind_weights
 from beffroi.crowd.levels.changes import CrowdLevel
 from beffroi.crowd.levels.thresholds import level_config_for
 from beffroi.crowd.levels.tracker import ServiceLevels
+from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.domain import messages
 from beffroi.domain.observations import Position, Reading, ReadingBatch
 from beffroi.domain.registry import Device, DeviceKind, Zone
@@ -49,9 +66,11 @@ from beffroi.workers.base import Health
 log = logging.getLogger("beffroi.workers.crowd")
 
 DURABLE = "crowd"
+MOBILE_DURABLE = "crowd-mobile"
+"""The durable consumer of the mobile-network figures (`beffroi.crowd.mobile.<tenant>`)."""
 ESTIMATE_SUFFIX = "-crowd"
 LEVEL_VALUE = {CrowdLevel.NORMAL: 0.0, CrowdLevel.AMBER: 1.0, CrowdLevel.RED: 2.0}
-ESTIMATE_METRICS = ["people", "people_sd", "density", "density_sd", "level"]
+ESTIMATE_METRICS = list(estimate_metrics.ESTIMATE_METRICS)
 FORECAST_EVERY_S = 60.0
 """How often a zone's forecast takes its fused count."""
 HEARTBEAT_S = 60.0
@@ -78,7 +97,7 @@ class _Tenant:
 
     zones: dict[str, Zone]
     translator: ReadingTranslator
-    fusion: DensityFusion
+    fusion: FigureKeepingFusion
     levels: ServiceLevels
     watches: dict[str, ZoneWatch]
 
@@ -97,8 +116,11 @@ class CrowdWorker:
         self._estimate_ids: set[str] = set()
         self._published: dict[tuple[str, str], _Published] = {}
         self._forecast_at: dict[tuple[str, str], float] = {}
+        self._sources_sent: dict[tuple[str, str, SourceKind], float] = {}
         self.announcements = 0
         self._subscription: Subscription | None = None
+        self._mobile_subscription: Subscription | None = None
+        self.mobile_figures_used = 0
         self._ticker: asyncio.Task[None] | None = None
         self._data_now = 0.0
         self.readings_used = 0
@@ -107,20 +129,34 @@ class CrowdWorker:
 
     def _forecast(
         self, tenant_id: str, tenant: _Tenant, figure: FusedZoneDensity, now: float
-    ) -> list[tuple[str, bytes, str | None]]:
-        """Feed the zone's forecast its fused count once a minute; its announcements as bus messages."""
+    ) -> tuple[list[tuple[str, bytes, str | None]], list[Reading]]:
+        """Feed the zone's forecast its fused count once a minute; its announcements as bus messages and its
+        figures as the estimate's readings."""
         watch = tenant.watches.get(figure.zone_id)
         key = (tenant_id, figure.zone_id)
         if watch is None or now - self._forecast_at.get(key, -math.inf) < FORECAST_EVERY_S:
-            return []
+            return [], []
         self._forecast_at[key] = now
-        _, announcements = watch.observe(now, figure.people)
-        site_id = tenant.zones[figure.zone_id].site_id
+        forecast, announcements = watch.observe(now, figure.people)
+        zone = tenant.zones[figure.zone_id]
         out: list[tuple[str, bytes, str | None]] = []
         for announcement in announcements:
-            event = announcement_event(announcement, tenant_id=tenant_id, site_id=site_id)
-            out.append((messages.events_subject(tenant_id, site_id), messages.encode(event), event.event_id))
+            event = announcement_event(announcement, tenant_id=tenant_id, site_id=zone.site_id)
+            out.append((messages.events_subject(tenant_id, zone.site_id), messages.encode(event), event.event_id))
             self.announcements += 1
+        return out, _forecast_readings(tenant_id, zone, forecast, now)
+
+    def _source_readings(self, tenant_id: str, tenant: _Tenant, zone: Zone, figure: FusedZoneDensity) -> list[Reading]:
+        """The people each kind of source alone says, at its newest figure's time, when newer than the last sent."""
+        device = estimate_device_id(zone.id)
+        out: list[Reading] = []
+        for kind, seen in tenant.fusion.figures.by_kind(figure).items():
+            key = (tenant_id, zone.id, kind)
+            if kind not in COUNT_SOURCE_KINDS or seen.ts <= self._sources_sent.get(key, -math.inf):
+                continue
+            self._sources_sent[key] = seen.ts
+            metric = source_people_metric(kind)
+            out.append(Reading(tenant_id, device, metric, round(seen.people, 1), seen.ts, zone.site_id, zone.id))
         return out
 
     def _worth_publishing(self, tenant_id: str, figure: FusedZoneDensity, level: CrowdLevel, now: float) -> bool:
@@ -145,6 +181,9 @@ class CrowdWorker:
         self._estimate_ids = {device.id for device in devices}
         options = ConsumerOptions(batch=512, max_in_flight=4096)
         self._subscription = await self._bus.subscribe(messages.ALL_READINGS, DURABLE, self._on_readings, options)
+        self._mobile_subscription = await self._bus.subscribe(
+            messages.ALL_MOBILE_ESTIMATES, MOBILE_DURABLE, self._on_mobile_estimate, ConsumerOptions(batch=16)
+        )
         self._ticker = asyncio.create_task(self._tick_forever(), name="crowd-tick")
         log.info("crowd: %d zone(s) of %d tenant(s)", len(devices), len(self._tenants))
 
@@ -158,6 +197,9 @@ class CrowdWorker:
         if self._subscription is not None:
             await self._subscription.stop()
             self._subscription = None
+        if self._mobile_subscription is not None:
+            await self._mobile_subscription.stop()
+            self._mobile_subscription = None
 
     def health(self) -> Health:
         """Zones, readings used, figures published, level changes."""
@@ -195,7 +237,7 @@ class CrowdWorker:
             tenants[tenant.id] = _Tenant(
                 zones,
                 ReadingTranslator(zones.values()),
-                DensityFusion(zones.values()),
+                FigureKeepingFusion(zones.values()),
                 ServiceLevels(judged),
                 watches,
             )
@@ -215,6 +257,35 @@ class CrowdWorker:
             for observation in tenant.translator.translate(reading):
                 if tenant.fusion.add(observation):
                     self.readings_used += 1
+
+    async def _on_mobile_estimate(self, message: BusMessage) -> None:
+        """A mobile-network slot (`beffroi.crowd.mobile.<tenant>`): each zone's people present over the slot becomes
+        a mobile observation of the tenant's fusion (a withheld figure, an upper bound of k subscribers)."""
+        tenant_of = {messages.mobile_estimates_subject(tenant_id): tenant_id for tenant_id in self._tenants}
+        tenant_id = tenant_of.get(message.subject)
+        if tenant_id is None:
+            return
+        try:
+            estimate = msgspec.msgpack.decode(message.data, type=MobileSlotEstimate)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            log.warning("crowd: a mobile-network slot on %s could not be read (%s)", message.subject, error)
+            return
+        tenant = self._tenants[tenant_id]
+        for zone in estimate.zones:
+            if zone.zone_id not in tenant.zones:
+                continue
+            observation = mobile_observation(
+                zone.zone_id,
+                estimate.operator,
+                estimate.slot_start,
+                estimate.slot_end,
+                zone.present.people,
+                fewer_than_k=zone.present.fewer_than_k,
+                k=estimate.k,
+                market_share=estimate.market_share,
+            )
+            if observation is not None and tenant.fusion.add(observation):
+                self.mobile_figures_used += 1
 
     # ----- figures out -----
 
@@ -241,15 +312,20 @@ class CrowdWorker:
                     (messages.events_subject(tenant_id, zone.site_id), messages.encode(event), event.event_id)
                 )
                 self.level_changes += 1
-            for figure in figures:
-                outgoing += self._forecast(tenant_id, tenant, figure, now)
             by_site: dict[str, list[Reading]] = {}
+            for figure in figures:
+                announced, forecast_readings = self._forecast(tenant_id, tenant, figure, now)
+                outgoing += announced
+                if forecast_readings:
+                    by_site.setdefault(tenant.zones[figure.zone_id].site_id, []).extend(forecast_readings)
             for figure in figures:
                 zone = tenant.zones[figure.zone_id]
                 level = tenant.levels.level(figure.zone_id) or CrowdLevel.NORMAL
                 if not self._worth_publishing(tenant_id, figure, level, now):
                     continue
-                by_site.setdefault(zone.site_id, []).extend(_figure_readings(tenant_id, zone, figure, level, now))
+                readings = by_site.setdefault(zone.site_id, [])
+                readings += _figure_readings(tenant_id, zone, figure, level, now)
+                readings += self._source_readings(tenant_id, tenant, zone, figure)
                 self.figures_published += 1
             for site_id, readings in by_site.items():
                 batch = ReadingBatch(f"crowd-{uuid.uuid4().hex[:16]}", tenant_id, readings)
@@ -328,4 +404,20 @@ def _figure_readings(
         "density_sd": round(figure.density_sd, 4),
         "level": LEVEL_VALUE[level],
     }
+    for kind, weight in kind_weights(figure).items():
+        if kind in SOURCE_KINDS:
+            values[source_weight_metric(kind)] = round(weight, 3)
     return [Reading(tenant_id, device, metric, value, now, zone.site_id, zone.id) for metric, value in values.items()]
+
+
+def _forecast_readings(tenant_id: str, zone: Zone, forecast: Forecast, now: float) -> list[Reading]:
+    """The forecast's people 15 and 30 minutes ahead (median, interval low and high) as the estimate's readings."""
+    device = estimate_device_id(zone.id)
+    out: list[Reading] = []
+    for minutes in FORECAST_MINUTES:
+        ahead = forecast.at(minutes)
+        parts: tuple[tuple[ForecastPart, float], ...] = (("", ahead.count), ("lo", ahead.low), ("hi", ahead.high))
+        for part, value in parts:
+            metric = forecast_metric(minutes, part)
+            out.append(Reading(tenant_id, device, metric, round(value, 1), now, zone.site_id, zone.id))
+    return out

@@ -25,6 +25,7 @@ import type {
   TokenOut,
   ZoneOut,
 } from "./types";
+import type { ZoneCrowdOut, ZoneMobileOut } from "./crowd-types";
 
 /** A refused or failed request: the HTTP status (0: no answer) and the server's reason and detail. */
 export class ApiError extends Error {
@@ -167,6 +168,16 @@ export class ApiClient {
   /** The device's newest readings of one metric, newest first. */
   readings(deviceId: string, metric: string, limit = 120): Promise<ReadingOut[]> {
     return this.request<ReadingOut[]>("GET", "/api/readings", { query: { device_id: deviceId, metric, limit } });
+  }
+
+  /** A zone's crowd picture over the last `hours`: fused people, forecasts, each kind of source (crowd card). */
+  zoneCrowd(zoneId: string, hours: number): Promise<ZoneCrowdOut> {
+    return this.request<ZoneCrowdOut>("GET", `/api/zones/${encodeURIComponent(zoneId)}/crowd`, { query: { hours } });
+  }
+
+  /** A zone's mobile-network slots over the last `hours` (404 where the zone has no mobile data). */
+  zoneMobile(zoneId: string, hours: number): Promise<ZoneMobileOut> {
+    return this.request<ZoneMobileOut>("GET", `/api/zones/${encodeURIComponent(zoneId)}/mobile`, { query: { hours } });
   }
 
   acknowledge(alarmId: string): Promise<AlarmChangeOut> {

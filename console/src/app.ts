@@ -27,6 +27,7 @@ import { IncidentList } from "./ui/incident-list";
 import { askShelve } from "./ui/shelve-dialog";
 import { SUPERVISION_POLL_MS, SupervisionPanel } from "./ui/supervision";
 import { Toaster } from "./ui/toast";
+import { ZoneCrowdCard } from "./ui/zone-crowd";
 import { TopBar } from "./ui/topbar";
 
 const COUNTS_MS = 500;
@@ -67,6 +68,7 @@ export class ConsoleApp {
   private topBar: TopBar | null = null;
   private alarmList: AlarmList | null = null;
   private details: DetailsPanel | null = null;
+  private zoneCrowd: ZoneCrowdCard | null = null;
   private audit: AuditPanel | null = null;
   private incidentList: IncidentList | null = null;
   private incidentDrawer: IncidentDrawer | null = null;
@@ -116,6 +118,7 @@ export class ConsoleApp {
     this.map?.destroy();
     this.alarmList?.dispose();
     this.details?.dispose();
+    this.zoneCrowd?.dispose();
     this.incidentList?.dispose();
     this.incidentDrawer?.dispose();
     this.supervisionPoller?.stop();
@@ -140,6 +143,8 @@ export class ConsoleApp {
     });
     this.alarmList = new AlarmList({ registry, store: this.store, canAct, now, act, select: (id) => select({ kind: "alarm", id }, true) });
     this.details = new DetailsPanel({ api, registry, store: this.store, cameras: this.cameras, canAct, now, act, select, close: () => select(null, false) });
+    this.zoneCrowd = new ZoneCrowdCard(api, registry);
+    this.details.element.append(this.zoneCrowd.element); // a zone's card ends with its crowd picture
 
     const incidentList = new IncidentList({
       registry,
@@ -352,6 +357,7 @@ export class ConsoleApp {
       this.cameraPoller?.start(cameraOpen ? CAMERA_OPEN_POLL_MS : CAMERA_POLL_MS);
     }
     this.details?.show(selection);
+    this.zoneCrowd?.show(selection?.kind === "zone" ? selection.id : null);
     this.map?.focus(selection, move);
     this.alarmList?.select(selection?.kind === "alarm" ? selection.id : null);
   }
@@ -412,6 +418,7 @@ export class ConsoleApp {
     this.topBar?.render();
     this.alarmList?.applyLanguage();
     this.details?.applyLanguage();
+    this.zoneCrowd?.applyLanguage();
     this.audit?.applyLanguage();
     this.incidentList?.applyLanguage();
     this.incidentDrawer?.applyLanguage();

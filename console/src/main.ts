@@ -23,6 +23,7 @@ import "./styles/alarms.css";
 import "./styles/map.css";
 import "./styles/incidents.css";
 import "./styles/cameras.css";
+import "./styles/crowd.css";
 
 /** setTimeout's largest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -51,6 +51,8 @@ ROUTES = [
     Route("GET", "/api/sites/{site_id}", f"/api/sites/{SITE}", Role.VIEWER),
     Route("GET", "/api/zones", "/api/zones", Role.VIEWER),
     Route("GET", "/api/zones/{zone_id}", f"/api/zones/{ZONE}", Role.VIEWER),
+    Route("GET", "/api/zones/{zone_id}/crowd", f"/api/zones/{ZONE}/crowd", Role.VIEWER),
+    Route("GET", "/api/zones/{zone_id}/mobile", f"/api/zones/{ZONE}/mobile", Role.VIEWER),
     Route("POST", "/api/zones/import", "/api/zones/import", Role.ADMIN, json=GEOJSON),
     Route("GET", "/api/cameras", "/api/cameras", Role.VIEWER),
     Route("GET", "/api/cameras/{camera_id}/frame", f"/api/cameras/{CAMERA}/frame", Role.VIEWER),

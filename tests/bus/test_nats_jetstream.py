@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import nats
+import nats.js.errors
 import pytest
+from nats.js import JetStreamContext
 from nats.js.api import StorageType
 
-from beffroi.bus._nats_pull import delivery_count
+from beffroi.bus._nats_pull import delivery_count, stream_sequence
 from beffroi.bus.base import ConsumerOptions, create_bus
 from beffroi.bus.nats_jetstream import NatsJetStreamBus
 from beffroi.errors import BusError
@@ -176,3 +178,40 @@ async def test_publishing_after_the_stream_is_gone_raises_bus_error(
         await nats_bus.publish(f"{prefix}.x", b"x")
     with pytest.raises(BusError, match=r"2 of messages 1\.\.2 \(of 2\) were not confirmed"):
         await nats_bus.publish_many([(f"{prefix}.x", b"a", None), (f"{prefix}.x", b"b", "b")])
+
+
+def test_the_stream_sequence_is_read_from_both_ack_subject_forms() -> None:
+    assert stream_sequence("$JS.ACK.S.C.3.10.9.1700000000000000000.0") == 10
+    assert stream_sequence("$JS.ACK.hub.ACCHASH.S.C.4.11.9.1700000000000000000.0.tok") == 11
+    assert stream_sequence("garbage") is None
+
+
+@pytest.mark.nats
+async def test_a_consumer_that_erases_leaves_nothing_of_what_it_took_in_the_stream(
+    nats_bus: NatsJetStreamBus, token: str
+) -> None:
+    secret, kept = f"t{token}.signalling.raw", f"t{token}.readings.other"
+    await nats_bus.publish_many([(secret, b"imsi=208011234567890", "s1"), (kept, b"a reading", "r1")])
+    erasing = Recorder()
+    await nats_bus.subscribe(secret, "erasing", erasing, ConsumerOptions(erase_after_ack=True))
+    await erasing.wait_handled(1)
+    await settle()
+
+    client = await nats.connect(NATS_URL)
+    try:
+        js = client.jetstream()
+        info = await js.stream_info(f"T_{token}")
+        stored = [seq for seq in (1, 2) if await _exists(js, token, seq)]
+        reading = await js.get_msg(f"T_{token}", 2)
+    finally:
+        await client.close()
+    assert erasing.data == [b"imsi=208011234567890"]
+    assert info.state.messages == 1 and stored == [2] and reading.data == b"a reading"  # the other subject is kept
+
+
+async def _exists(js: JetStreamContext, token: str, seq: int) -> bool:
+    try:
+        await js.get_msg(f"T_{token}", seq)
+    except nats.js.errors.NotFoundError:
+        return False
+    return True

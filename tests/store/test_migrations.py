@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_keeps_the_data(store: Store, engine: sa.Engin
     store.migrate()
     store.migrate()
     with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0007"
+        assert current_revision(connection) == head_revision() == "0008"
     assert store.list_tenants() == [tenant()]
 
 

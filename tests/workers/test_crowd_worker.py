@@ -15,7 +15,7 @@ from beffroi.bus.base import Bus, BusMessage, create_bus
 from beffroi.config import parse_config
 from beffroi.domain import messages
 from beffroi.domain.observations import Event, Reading, ReadingBatch
-from beffroi.domain.registry import DeviceKind
+from beffroi.domain.registry import DEVICE_PROFILES, DeviceKind
 from beffroi.store.store import Store
 from beffroi.workers.crowd import CrowdWorker, estimate_device_id
 from beffroi.workers.registry_loader import load_registry_from_scenario
@@ -130,3 +130,31 @@ async def test_a_filling_gate_is_fused_published_and_goes_amber_then_red(
     assert expected and expected[0].ts < levels[-1].ts
     assert 0 < float(expected[0].attributes["minutes_ahead"] or 0) <= 30
     assert worker.health()["announcements"] >= 1
+
+
+async def test_the_forecast_and_each_kind_of_source_go_out_with_the_estimate(
+    feed: Feed, worker: CrowdWorker, bus: Bus
+) -> None:
+    for minute in range(5):
+        count = 100 + 10 * minute
+        for second in range(0, 60, 20):
+            await publish(bus, gate_readings(count, T0 + 60 * minute + second), f"s-{minute}-{second}")
+        await wait_until(partial(at, worker, T0 + 60 * minute + 40), 5.0, lambda: str(worker.health()))
+        await worker.tick()
+    await wait_until(lambda: feed.latest(GATE, "people_occupancy") == 140, 5.0, lambda: str(feed.readings[-5:]))
+    for minutes in (15, 30):
+        low, median, high = (feed.latest(GATE, f"forecast_{minutes}{part}") for part in ("_lo", "", "_hi"))
+        assert low is not None and median is not None and high is not None
+        assert 0 <= low <= median <= high
+    # the counter's occupancy and the camera each say ~140 people on their own; their weights make up the figure
+    for kind in ("occupancy", "video"):
+        people = feed.latest(GATE, f"people_{kind}")
+        weight = feed.latest(GATE, f"weight_{kind}")
+        assert people is not None and abs(people - 140) < 1, (kind, people)
+        assert weight is not None and 0 < weight <= 1, (kind, weight)
+    assert feed.latest(GATE, "people_mobile") is None  # no mobile data in this zone
+    video = [r for r in feed.readings if r.device_id == "tiny-gate-crowd" and r.metric == "people_video"]
+    assert [r.ts for r in video] == sorted({r.ts for r in video}), "each source figure goes out once, at its own time"
+    published = {r.metric for r in feed.readings}
+    profile = DEVICE_PROFILES[DeviceKind.CROWD_ESTIMATE].metrics
+    assert published <= set(profile), published - set(profile)

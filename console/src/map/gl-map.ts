@@ -24,6 +24,7 @@ import type { Registry } from "../registry";
 import type { LiveStore } from "../store";
 import type { AlarmOut, CameraOut, LonLat } from "../types";
 import { CameraMarkerSet, cameraViewData } from "./camera-markers";
+import { CrowdLayer } from "./crowd-layer";
 import { SiteMarkerSet } from "./site-markers";
 import { DETAIL_ZOOM, LAYER, overlayLayers, overlaySources, offlineStyle, SOURCE, ZONE_MIN_ZOOM } from "./style";
 import { MAX_PULSES, type MapView, PULSE_MS, type Selection } from "./view";
@@ -62,6 +63,7 @@ export class GlMapView implements MapView {
   private remoteStyle: boolean;
   private readonly flushTimer: ReturnType<typeof setInterval>;
   private pendingFocus: { selection: Selection | null; move: boolean } | null = null;
+  private readonly crowd: CrowdLayer;
 
   constructor(
     container: HTMLElement,
@@ -132,6 +134,7 @@ export class GlMapView implements MapView {
       if (event.sourceId === SOURCE.devices && event.isSourceLoaded) this.refreshClusterLabels();
     });
     this.flushTimer = setInterval(() => this.flush(), ZONE_FLUSH_MS);
+    this.crowd = new CrowdLayer(this.map, registry, store);
   }
 
   devicesChanged(ids: Iterable<string> | null): void {
@@ -219,6 +222,7 @@ export class GlMapView implements MapView {
 
   destroy(): void {
     clearInterval(this.flushTimer);
+    this.crowd.destroy();
     if (this.layoutFrame !== null) cancelAnimationFrame(this.layoutFrame);
     this.map.remove();
   }
