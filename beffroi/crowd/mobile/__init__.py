@@ -14,7 +14,7 @@ from beffroi.crowd.mobile.coverage import sector_polygon
 from beffroi.crowd.mobile.estimator import EstimationSettings, MobileEstimator
 from beffroi.crowd.mobile.files import IngestReport, RejectedRow, SignallingFileReader
 from beffroi.crowd.mobile.privacy import PrivacySettings
-from beffroi.crowd.mobile.pseudonymise import Pseudonymiser, load_secret
+from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
 from beffroi.crowd.mobile.results import OUTSIDE, Count, Flow, MobileSlotEstimate, OriginCount, ZoneEstimate
 
 __all__ = [
@@ -35,6 +35,5 @@ __all__ = [
     "SignallingFileReader",
     "ZoneEstimate",
     "allocate",
-    "load_secret",
     "sector_polygon",
 ]

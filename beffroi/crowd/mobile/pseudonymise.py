@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections import OrderedDict
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -23,30 +21,13 @@ from beffroi.crowd.mobile.calendar import KeyCalendar
 from beffroi.domain.signalling import SignallingBatch
 from beffroi.errors import ConfigError
 
-SECRET_ENV = "BEFFROI_MOBILE_PSEUDONYM_SECRET"
-"""Environment variable that holds the pseudonymisation secret (at least 16 bytes)."""
 MIN_SECRET_BYTES = 16
+"""The shortest secret taken (the mobile config reads it: `beffroi.config_mobile`)."""
 _PERSON = b"beffroi-pseudo"
 _FNV_PRIME = np.uint64(0x100000001B3)
 
 Texts = npt.NDArray[np.str_] | pl.Series
 U64 = npt.NDArray[np.uint64]
-
-
-def load_secret(path: str | Path | None = None, env: str = SECRET_ENV) -> bytes:
-    """The pseudonymisation secret from a file (its bytes, trailing newline dropped) or else the environment."""
-    if path is not None:
-        try:
-            secret = Path(path).read_bytes().rstrip(b"\r\n")
-        except OSError as error:
-            raise ConfigError("pseudonymisation secret", [f"{path}: cannot read ({error.strerror})"]) from None
-        where = str(path)
-    else:
-        secret = os.environ.get(env, "").encode()
-        where = f"${env}"
-    if len(secret) < MIN_SECRET_BYTES:
-        raise ConfigError("pseudonymisation secret", [f"{where}: needs at least {MIN_SECRET_BYTES} bytes"])
-    return secret
 
 
 class _DayKey:

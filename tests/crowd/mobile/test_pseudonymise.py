@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from beffroi.crowd.mobile import KeyCalendar, Pseudonymiser, load_secret
+from beffroi.crowd.mobile import KeyCalendar, Pseudonymiser
 from beffroi.errors import ConfigError
 from tests.crowd.mobile.world import NOON, PARIS, batch, ids
 
@@ -79,17 +78,7 @@ def test_no_raw_identifier_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> 
     assert SECRET.decode() not in repr(pseudonymiser)
 
 
-def test_secret_from_file_or_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "secret"
-    path.write_bytes(SECRET + b"\n")
-    assert load_secret(path) == SECRET
-    monkeypatch.setenv("BEFFROI_MOBILE_PSEUDONYM_SECRET", SECRET.decode())
-    assert load_secret() == SECRET
-    monkeypatch.setenv("BEFFROI_MOBILE_PSEUDONYM_SECRET", "short")
-    with pytest.raises(ConfigError, match="at least 16 bytes"):
-        load_secret()
-    with pytest.raises(ConfigError, match="cannot read"):
-        load_secret(tmp_path / "missing")
+def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ConfigError):
         Pseudonymiser(b"short")
 
