@@ -9,7 +9,7 @@ from that frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, cast
 
 import cv2
@@ -60,6 +60,9 @@ class MotionResult:
     fraction: float
     changed_at_all: bool
     lighting_change: bool = False
+    grey: Grey | None = field(default=None, compare=False, repr=False)
+    """The small, blurred grey copy of the frame the gate compared (float32), for stages that work on it too (what
+    stands in the scene: `beffroi.video.presence`)."""
 
 
 _KERNEL = np.ones((3, 3), np.uint8)
@@ -83,13 +86,13 @@ class MotionGate:
 
     def update(self, image: Image) -> MotionResult:
         """The motion in `image` (BGR or grey, the analysed frame), learning it into the background."""
-        small = self._small_grey(image)
+        small, self._scale = small_grey(image, self.settings.height)
         background = self._background
         if background is None or self._frame_size != image.shape[:2]:
             self._start(small, image.shape[:2])
-            return MotionResult(regions=[], fraction=0.0, changed_at_all=False)
+            return MotionResult(regions=[], fraction=0.0, changed_at_all=False, grey=small)
         settings = self.settings
-        gain, offset, shift = _brightness_fit(background, small, settings.threshold)
+        gain, offset, shift = brightness_fit(background, small, settings.threshold)
         expected = background * np.float32(gain) + np.float32(offset)
         difference = cast(Grey, cv2.absdiff(small, expected))
         moving: Mask = (difference > np.float32(settings.threshold)).view(np.uint8)  # 1 where moving
@@ -98,24 +101,13 @@ class MotionGate:
         fraction = cv2.countNonZero(moving) / self._mask_pixels
         if abs(shift) > settings.lighting_shift or fraction > settings.lighting_fraction:
             self._background = small
-            return MotionResult(regions=[], fraction=fraction, changed_at_all=True, lighting_change=True)
+            return MotionResult(regions=[], fraction=fraction, changed_at_all=True, lighting_change=True, grey=small)
         cv2.accumulateWeighted(small, expected, settings.learning_rate)
         self._background = expected
         if fraction == 0.0:
-            return MotionResult(regions=[], fraction=0.0, changed_at_all=False)
+            return MotionResult(regions=[], fraction=0.0, changed_at_all=False, grey=small)
         regions = self._regions(moving, image.shape[1], image.shape[0])
-        return MotionResult(regions=regions, fraction=fraction, changed_at_all=bool(regions))
-
-    def _small_grey(self, image: Image) -> Grey:
-        height, width = image.shape[:2]
-        small_h = min(height, self.settings.height)
-        small_w = max(1, round(width * small_h / height))
-        self._scale = (width / small_w, height / small_h)
-        # bilinear, as Frigate does: ~5x cheaper than area averaging; the 5 × 5 blur takes the noise it leaves
-        small = cast(Image, cv2.resize(image, (small_w, small_h), interpolation=cv2.INTER_LINEAR))
-        if small.ndim == 3:
-            small = cast(Image, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
-        return cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32)
+        return MotionResult(regions=regions, fraction=fraction, changed_at_all=bool(regions), grey=small)
 
     def _start(self, small: Grey, frame_size: tuple[int, ...]) -> None:
         self._background = small
@@ -155,6 +147,19 @@ class MotionGate:
         return merge_overlapping(boxes)
 
 
+def small_grey(image: Image, height: int) -> tuple[Grey, tuple[float, float]]:
+    """A grey copy of `image` (BGR or grey) `height` rows high (never more than the image; aspect kept), blurred
+    5 × 5 to take the sensor noise, as float32; and the frame's pixels per small pixel (x, y)."""
+    frame_h, frame_w = image.shape[:2]
+    small_h = min(frame_h, height)
+    small_w = max(1, round(frame_w * small_h / frame_h))
+    # bilinear, as Frigate does: ~5x cheaper than area averaging; the 5 × 5 blur takes the noise it leaves
+    small = cast(Image, cv2.resize(image, (small_w, small_h), interpolation=cv2.INTER_LINEAR))
+    if small.ndim == 3:
+        small = cast(Image, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+    return cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32), (frame_w / small_w, frame_h / small_h)
+
+
 def merge_overlapping(boxes: list[Box]) -> list[Box]:
     """The boxes with every overlapping (or touching) group replaced by its bounding box, largest first."""
     merged = list(boxes)
@@ -176,7 +181,7 @@ def merge_overlapping(boxes: list[Box]) -> list[Box]:
     return sorted(merged, key=lambda b: b.area, reverse=True)
 
 
-def _brightness_fit(background: Grey, frame: Grey, threshold: float) -> tuple[float, float, float]:
+def brightness_fit(background: Grey, frame: Grey, threshold: float) -> tuple[float, float, float]:
     """Gain and offset mapping the background's brightness onto the frame's, fitted on a sparse grid of pixels,
     then again on the pixels the first fit explains (so that moving things do not bend it); and the change of mean
     brightness they make."""

@@ -39,7 +39,8 @@ from beffroi.video.detectors import build_detector
 from beffroi.video.detectors.registry import PersonSize
 from beffroi.video.frames import Frame
 from beffroi.video.ground import GroundPlane
-from beffroi.video.motion import MotionGate, MotionResult
+from beffroi.video.motion import MotionGate, MotionResult, MotionSettings, small_grey
+from beffroi.video.presence import Presence, PresenceBackground
 from beffroi.video.tracker import Tracker
 from beffroi.video.tracks import Track, TrackState
 
@@ -199,8 +200,11 @@ class CameraPipeline:
         analysis = camera.analysis
         self.detector = detector or build_detector(analysis, person_size_from(self.view.ground, width))
         self.gate = MotionGate(analysis.motion) if analysis.motion_gate else None
-        self.tracker = tracker or tracker_settings.build(self.view.ground)
         self.analytics: list[Analytic] = build_analytics(self.view)
+        self.presence = PresenceBackground() if any(_uses_presence(a) for a in self.analytics) else None
+        """What stands out from the empty scene, on the motion gate's small grey frame: the occupancy of dense
+        zones (whatever the detector), kept only for analytics that say they use it (`uses_presence`)."""
+        self.tracker = tracker or tracker_settings.build(self.view.ground)
         self.stats = PipelineStats()
         self._last_full: float | None = None
 
@@ -215,6 +219,7 @@ class CameraPipeline:
         stats.frames += 1
         started = time.perf_counter()
         motion = self.gate.update(frame.image) if self.gate is not None else None
+        presence = self._presence(frame, motion)
         after_motion = time.perf_counter()
         times.motion += after_motion - started
         regions, whole = self._regions_to_detect(frame.ts, motion)
@@ -241,6 +246,7 @@ class CameraPipeline:
             motion_fraction=motion.fraction if motion is not None else 1.0,
             view=self.view,
             image=frame.image,
+            presence=presence,
         )
         events: list[VideoEvent] = []
         zone_counts: list[ZoneCount] = []
@@ -252,6 +258,16 @@ class CameraPipeline:
             line_counts += output.line_counts
         times.analytics += time.perf_counter() - analytics_started
         return FrameResult(frame.ts, events, zone_counts, line_counts, tracks, detections, motion, regions is not None)
+
+    def _presence(self, frame: Frame, motion: MotionResult | None) -> Presence | None:
+        """This frame's presence mask, on the motion gate's grey frame (or one made alike without a gate)."""
+        if self.presence is None:
+            return None
+        grey = motion.grey if motion is not None else None
+        if grey is None:
+            height = self.gate.settings.height if self.gate is not None else MotionSettings().height
+            grey, _ = small_grey(frame.image, height)
+        return Presence(self.presence.update(grey), (frame.width, frame.height))
 
     def _regions_to_detect(self, ts: float, motion: MotionResult | None) -> tuple[list[Box] | None, bool]:
         """Where the detector looks, and whether that is the whole frame: (regions, False) for the moving regions,
@@ -273,6 +289,11 @@ class CameraPipeline:
         if motion.regions:
             return motion.regions, False
         return None, False
+
+
+def _uses_presence(analytic: Analytic) -> bool:
+    """Whether an analytic reads `FrameContext.presence` (it says so with a true `uses_presence`)."""
+    return bool(getattr(analytic, "uses_presence", False))
 
 
 def _standing_people(tracks: list[Track]) -> list[Box]:

@@ -23,6 +23,7 @@ from beffroi.video.camera import CameraConfig, LineConfig, ZoneConfig
 from beffroi.video.detections import Box, Detection
 from beffroi.video.frames import Image
 from beffroi.video.ground import GroundPlane
+from beffroi.video.presence import Presence
 from beffroi.video.tracks import Track
 
 
@@ -109,8 +110,9 @@ class CameraView:
 @dataclass(frozen=True, slots=True)
 class FrameContext:
     """What an analytic sees of one analysed frame: its time, the live tracks (tentative ones included: check
-    `state`), the detections of this frame (with static objects), how much of the frame moved, the view, and the
-    image itself (for plug-ins that run their own model on it; read-only)."""
+    `state`), the detections of this frame (with static objects), how much of the frame moved, the view, the
+    image itself (for plug-ins that run their own model on it; read-only), and what stands out from the empty
+    scene (`presence`, for the occupancy of dense zones; None when not computed)."""
 
     ts: float
     tracks: list[Track]
@@ -118,6 +120,7 @@ class FrameContext:
     motion_fraction: float
     view: CameraView
     image: Image
+    presence: Presence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +141,14 @@ class VideoEvent:
 
 @dataclass(frozen=True, slots=True)
 class ZoneCount:
-    """People in a zone at a time, and the density (p/m²) when the zone's area is known."""
+    """People in a zone at a time, the density (p/m²) when the zone's area is known, and the method that gave the
+    count ("detections", or "occupancy" for a dense zone; None when the analytic does not say)."""
 
     zone: str
     ts: float
     count: int
     density: float | None = None
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
-"""Excessive density: the people per m² of each zone, smoothed over a window, against the crowd-safety levels of
-DESIGN.md §5 (standing crowds amber ≥ 3.5, red ≥ 4.7 p/m²; moving crowds amber ≥ 2, red ≥ 4). An event when a
-zone reaches amber or red, again when it worsens to red; a level re-arms once the density has stayed below it,
-less the hysteresis, for `clear_s`."""
+"""Excessive density: the people per m² of each zone's ground area (through the ground plane's homography, or the
+zone's `area_m2`), smoothed over a window, against the crowd-safety levels of DESIGN.md §5 (standing crowds
+amber ≥ 3.5, red ≥ 4.7 p/m²; moving crowds amber ≥ 2, red ≥ 4). A zone's count is the larger of its tracks and
+person detections, or, where the crowd is too packed for them, its occupancy estimate (the share of its ground the
+crowd hides: `beffroi.video.occupancy`, `occupancy` settings). An event when the smoothed density has stayed at
+amber or red for `dwell_s`, again when it worsens to red; a level re-arms once the density has stayed below it,
+less the hysteresis, for `clear_s`. Event details say which method gave the count (`method`)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from beffroi.video.analytics.base import (
 )
 from beffroi.video.analytics.people_in_zones import ZonePeopleCounter, select_zones
 from beffroi.video.detections import Box
+from beffroi.video.occupancy import METHOD_DETECTIONS, METHOD_OCCUPANCY, OccupancySettings
 
 KIND = "density"
 EVENT_TYPE = "crowd_density"
@@ -71,6 +75,11 @@ class DensitySettings(Section):
     lost_grace_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     use_detections: bool = True
     """Count the person detections too, keeping the larger of tracks and detections (dense crowds merge tracks)."""
+    dwell_s: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = 3.0
+    """The smoothed density must stay at a level this long before the level is raised (a passing bunch is not an
+    excessive density)."""
+    occupancy: OccupancySettings = OccupancySettings()
+    """When a dense zone is counted from the share of its ground the crowd hides (needs a ground plane)."""
 
     @field_validator("hysteresis")
     @classmethod
@@ -94,11 +103,14 @@ class Level(enum.IntEnum):
 class _ZoneState:
     zone: CameraZone
     levels: DensityLevels
-    samples: deque[tuple[float, int, float]] = field(default_factory=deque)
-    """(ts, count, median speed or nan) of the window's frames."""
+    samples: deque[tuple[float, int, float, bool]] = field(default_factory=deque)
+    """(ts, count, median speed or nan, counted from occupancy) of the window's frames."""
     count_sum: int = 0
+    occupancy_frames: int = 0
     raised: Level = Level.NONE
     below_since: dict[Level, float] = field(default_factory=dict)
+    above_since: dict[Level, float] = field(default_factory=dict)
+    """Since when the smoothed density has been at each level without a break."""
 
 
 class DensityWatch:
@@ -106,6 +118,8 @@ class DensityWatch:
 
     kind = KIND
     legal_basis = LegalBasis.EXCESSIVE_DENSITY
+    uses_presence = True
+    """Dense zones are counted from their occupancy: the pipeline keeps the presence mask for it."""
 
     def __init__(self, settings: DensitySettings, view: CameraView) -> None:
         zones = select_zones(view, settings.zones, KIND)
@@ -125,7 +139,11 @@ class DensityWatch:
         self.settings = settings
         self._has_ground = view.ground is not None
         self._counter = ZonePeopleCounter(
-            zones, lost_grace_s=settings.lost_grace_s, use_detections=settings.use_detections
+            zones,
+            lost_grace_s=settings.lost_grace_s,
+            use_detections=settings.use_detections,
+            ground=view.ground,
+            occupancy=settings.occupancy,
         )
         self._zones = [_ZoneState(zone, settings.zone_levels.get(zone.name, settings.levels)) for zone in zones]
         self._start: float | None = None
@@ -140,10 +158,14 @@ class DensityWatch:
         for state, here in zip(self._zones, counts, strict=True):
             speeds = here.speeds(people)
             speed = float(np.median(speeds)) if len(speeds) else float("nan")
-            state.samples.append((ts, here.count, speed))
+            occupied = here.method == METHOD_OCCUPANCY
+            state.samples.append((ts, here.count, speed, occupied))
             state.count_sum += here.count
+            state.occupancy_frames += occupied
             while state.samples[0][0] <= ts - self.settings.window_s + 1e-9:
-                state.count_sum -= state.samples.popleft()[1]
+                _, old_count, _, old_occupied = state.samples.popleft()
+                state.count_sum -= old_count
+                state.occupancy_frames -= old_occupied
             if ts - self._start < self.settings.window_s - 1e-6:
                 continue
             event = self._judge(state, ts, people.low_confidence)
@@ -163,7 +185,14 @@ class DensityWatch:
         amber, red = (
             (levels.moving_amber, levels.moving_red) if moving else (levels.standing_amber, levels.standing_red)
         )
-        level = Level.RED if density >= red else Level.AMBER if density >= amber else Level.NONE
+        for reached, threshold in ((Level.AMBER, amber), (Level.RED, red)):
+            if density >= threshold:
+                state.above_since.setdefault(reached, ts)
+            else:
+                state.above_since.pop(reached, None)
+        dwell = self.settings.dwell_s - 1e-9
+        held = [reached for reached, since in state.above_since.items() if ts - since >= dwell]
+        level = max(held, default=Level.NONE)
         for rearmed, threshold in ((Level.RED, red), (Level.AMBER, amber)):
             if state.raised < rearmed:
                 continue
@@ -179,6 +208,7 @@ class DensityWatch:
         state.raised = level
         state.below_since.clear()
         bounds = state.zone.polygon.bounds
+        method = METHOD_OCCUPANCY if 2 * state.occupancy_frames > len(state.samples) else METHOD_DETECTIONS
         return VideoEvent(
             type=EVENT_TYPE,
             ts=ts,
@@ -195,6 +225,7 @@ class DensityWatch:
                 "moving": moving,
                 "threshold": amber if level is Level.AMBER else red,
                 "speed_m_s": None if speed is None else round(speed, 2),
+                "method": method,
             },
         )
 

@@ -1,9 +1,11 @@
 """Who is in which zone of a frame: the people each zone holds (person tracks, or person detections where a dense
-crowd merges people into few tracks), their speeds, and the zones an analytic names in its settings. Shared by the
-counting, density and crowd-movement analytics."""
+crowd merges people into few tracks, or the occupancy estimate where a crowd is too packed for either:
+`beffroi.video.occupancy`), their speeds, and the zones an analytic names in its settings. Shared by the counting,
+density and crowd-movement analytics."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +16,14 @@ import shapely
 from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import CameraView, CameraZone, FrameContext
 from beffroi.video.detections import PERSON, Box
+from beffroi.video.ground import GroundPlane
+from beffroi.video.occupancy import (
+    METHOD_DETECTIONS,
+    METHOD_OCCUPANCY,
+    OccupancyEstimator,
+    OccupancySettings,
+    ZoneOccupancy,
+)
 from beffroi.video.tracks import Track, TrackState
 
 FloatArray = npt.NDArray[np.float64]
@@ -92,13 +102,16 @@ class PeopleFrame:
 @dataclass(frozen=True, slots=True)
 class ZonePeople:
     """The people in one zone in one frame: `count` is the larger of the tracks and the person detections there
-    (a dense crowd merges people into fewer tracks), and `members` the indices of its tracks in `PeopleFrame.tracks`."""
+    (a dense crowd merges people into fewer tracks), or the occupancy estimate where the zone is dense and it is
+    larger (`method` says which), and `members` the indices of its tracks in `PeopleFrame.tracks`."""
 
     zone: CameraZone
     count: int
     track_count: int
     detection_count: int
     members: IntArray
+    method: str = METHOD_DETECTIONS
+    occupancy: ZoneOccupancy | None = None
 
     def speeds(self, people: PeopleFrame) -> FloatArray:
         """The known speeds (m/s) of the zone's tracks."""
@@ -107,12 +120,27 @@ class ZonePeople:
 
 
 class ZonePeopleCounter:
-    """Counts the people in each of `zones` frame by frame."""
+    """Counts the people in each of `zones` frame by frame; with `occupancy` settings (enabled) and the camera's
+    ground plane, a dense zone's count comes from its occupancy where that is larger."""
 
-    def __init__(self, zones: Sequence[CameraZone], *, lost_grace_s: float, use_detections: bool) -> None:
+    def __init__(
+        self,
+        zones: Sequence[CameraZone],
+        *,
+        lost_grace_s: float,
+        use_detections: bool,
+        ground: GroundPlane | None = None,
+        occupancy: OccupancySettings | None = None,
+    ) -> None:
         self.zones = list(zones)
         self.lost_grace_s = lost_grace_s
         self.use_detections = use_detections
+        self.occupancy = occupancy
+        self._estimator = (
+            OccupancyEstimator(ground, [list(zone.polygon.exterior.coords)[:-1] for zone in self.zones], occupancy)
+            if ground is not None and occupancy is not None and occupancy.enabled and self.zones
+            else None
+        )
         self._polygons = [shapely.from_wkb(shapely.to_wkb(zone.polygon)) for zone in self.zones]
         for polygon in self._polygons:
             shapely.prepare(polygon)
@@ -144,9 +172,17 @@ class ZonePeopleCounter:
     def count(self, context: FrameContext) -> tuple[PeopleFrame, list[ZonePeople]]:
         """The frame's people and, per zone in order, who is in it."""
         people = self.people(context)
+        estimates: list[ZoneOccupancy | None] = [None] * len(self.zones)
+        if self._estimator is not None and context.presence is not None:
+            estimates = list(self._estimator.estimate(context.presence))
         counts = []
-        for zone, polygon in zip(self.zones, self._polygons, strict=True):
+        for zone, polygon, estimate in zip(self.zones, self._polygons, estimates, strict=True):
             members = np.flatnonzero(inside(polygon, people.feet))
             detected = int(inside(polygon, people.detection_feet).sum())
-            counts.append(ZonePeople(zone, max(len(members), detected), len(members), detected, members))
+            count, method = max(len(members), detected), METHOD_DETECTIONS
+            if estimate is not None and self.occupancy is not None and estimate.cover >= self.occupancy.dense_cover:
+                occupied = math.floor(estimate.people + 0.5)
+                if occupied > count:
+                    count, method = occupied, METHOD_OCCUPANCY
+            counts.append(ZonePeople(zone, count, len(members), detected, members, method, estimate))
         return people, counts

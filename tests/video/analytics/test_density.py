@@ -4,17 +4,23 @@ hysteresis and clear time that re-arm a level, counts from detections, and the s
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 
 import beffroi.video.analytics.density  # noqa: F401  (registers the analytic)
 from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import Analytic, CameraView, LegalBasis, VideoEvent, registered
+from beffroi.video.presence import Presence
 from tests.video.analytics.crowd_builders import (
+    HEIGHT,
+    WIDTH,
     Person,
     build_one,
     camera,
+    context,
     detection,
     grid,
     people_only,
@@ -57,13 +63,15 @@ def summary(events: list[VideoEvent]) -> list[tuple[float, object, object]]:
 def test_standing_crowd_turns_amber_then_red_on_the_smoothed_density() -> None:
     analytic, view = watch()
     played = play(analytic, view, steps((0, 50, 0.0), (20, 90, 0.0), (40, 130, 0.0)), 0.0, 80.0)
-    # window 10 s at 5 fps: the mean reaches 3.5 p/m² (87.5 people) with 47 frames of 90, red (117.5) with 35 of 130
-    assert summary(played.events) == [(29.2, "amber", False), (46.8, "red", False)]
+    # window 10 s at 5 fps: the mean reaches 3.5 p/m² (87.5 people) with 47 frames of 90 (29.2 s), red (117.5)
+    # with 35 of 130 (46.8 s); each level is raised once held for the 3 s dwell
+    assert summary(played.events) == [(32.2, "amber", False), (49.8, "red", False)]
     amber, red = played.events
     assert amber.type == "crowd_density" and amber.zone == "pit"
     assert amber.legal_basis is LegalBasis.EXCESSIVE_DENSITY
-    assert amber.details["density"] == pytest.approx(87.6 / PIT_AREA, abs=0.01)
-    assert amber.details["count"] == 88
+    assert amber.details["density"] == pytest.approx(90 / PIT_AREA, abs=0.01)
+    assert amber.details["count"] == 90
+    assert amber.details["method"] == "detections"
     assert amber.details["area_m2"] == pytest.approx(PIT_AREA)
     assert amber.details["threshold"] == 3.5 and red.details["threshold"] == 4.7
     assert amber.details["speed_m_s"] == 0.0
@@ -78,7 +86,7 @@ def test_below_the_levels_nothing_is_raised() -> None:
 def test_a_moving_crowd_is_judged_on_the_lower_moving_levels() -> None:
     analytic, view = watch()
     played = play(analytic, view, steps((0, 60, 1.0)), 0.0, 20.0)  # 2.4 p/m² walking at 1 m/s
-    assert summary(played.events) == [(10.0, "amber", True)]
+    assert summary(played.events) == [(13.0, "amber", True)]  # judged from 10 s, held for 3 s
     assert played.events[0].details["speed_m_s"] == pytest.approx(1.0)
     assert played.events[0].details["threshold"] == 2.0
     standing, view = watch()
@@ -90,7 +98,7 @@ def test_without_ground_plane_the_standing_levels_apply() -> None:
     assert play(analytic, view, steps((0, 60, 1.0)), 0.0, 20.0).events == []
     crowded, view = watch(ground=False)
     played = play(crowded, view, steps((0, 95, 1.0)), 0.0, 20.0)
-    assert summary(played.events) == [(10.0, "amber", False)]
+    assert summary(played.events) == [(13.0, "amber", False)]
     assert played.events[0].details["speed_m_s"] is None
 
 
@@ -107,14 +115,14 @@ def test_a_dip_within_the_hysteresis_does_not_rearm_but_a_long_clear_does() -> N
     )
     played = play(analytic, view, steps(*phases), 0.0, 260.0, fps=2.0)
     assert [(e.details["level"]) for e in played.events] == ["amber", "amber"]
-    assert played.events[0].ts == pytest.approx(10.0)
-    assert 230.0 < played.events[1].ts < 240.0
+    assert played.events[0].ts == pytest.approx(13.0)
+    assert 230.0 < played.events[1].ts < 243.0
 
 
 def test_red_rearms_on_its_own_while_amber_holds() -> None:
     analytic, view = watch({"clear_s": 10.0})
     played = play(analytic, view, steps((0, 125, 0.0), (30, 95, 0.0), (80, 125, 0.0)), 0.0, 100.0, fps=2.0)
-    assert summary(played.events)[0] == (10.0, "red", False)
+    assert summary(played.events)[0] == (13.0, "red", False)
     assert [e.details["level"] for e in played.events] == ["red", "red"]
     assert played.events[1].ts > 80.0
 
@@ -126,11 +134,40 @@ def test_counts_from_detections_where_the_crowd_merges_tracks_and_per_zone_level
     def scene(ts: float) -> tuple[list[Person], list[Any]]:
         return crowd(5), [detection(b, low_confidence=True) for b in boxes]
 
-    played = play(analytic, view, scene, 0.0, 12.0)
-    assert summary(played.events) == [(10.0, "amber", False)]
+    played = play(analytic, view, scene, 0.0, 15.0)
+    assert summary(played.events) == [(13.0, "amber", False)]
     assert played.events[0].details["count"] == 60
     assert played.events[0].details["threshold"] == 2.0
     assert played.events[0].confidence == 0.5
+
+
+def test_a_bunch_shorter_than_the_dwell_raises_nothing() -> None:
+    analytic, view = watch({"window_s": 1.0, "dwell_s": 3.0})
+    # 4 p/m² for 2.6 s (the 1 s mean at 3.5 or more for less than the dwell), then 1.6 p/m²; then 4 p/m² for 10 s
+    played = play(analytic, view, steps((0, 40, 0.0), (5, 100, 0.0), (7.6, 40, 0.0), (20, 100, 0.0)), 0.0, 30.0)
+    assert summary(played.events) == [(23.6, "amber", False)]  # the 1 s mean reaches 3.5 at 20.6 s
+
+
+def pit_hidden(share: float) -> Presence:
+    """The pit (the frame's top-left 160 × 160 px) hidden over its top `share`, on a grid of a quarter of the
+    frame."""
+    mask = np.zeros((HEIGHT // 4, WIDTH // 4), dtype=np.uint8)
+    mask[: round(40 * share), :40] = 1
+    return Presence(mask, (WIDTH, HEIGHT))
+
+
+def test_a_packed_crowd_is_judged_on_its_occupancy() -> None:
+    # 10 people tracked; the pit's ground 80 % hidden: 0.8 × 25 m² × 6 p/m² = 120 people, 4.8 p/m² (red)
+    analytic, view = watch({"window_s": 2.0, "dwell_s": 1.0})
+    events = []
+    for ts in np.arange(0.0, 4.01, 0.2):
+        events += analytic.update(replace(context(view, ts, crowd(10)), presence=pit_hidden(0.8))).events
+    assert [(round(e.ts, 1), e.details["level"], e.details["method"]) for e in events] == [(3.0, "red", "occupancy")]
+    assert events[0].details["density"] == pytest.approx(4.8, abs=0.05)
+    # 30 % hidden is not dense: the tracks count (0.4 p/m²), nothing is raised
+    sparse, view = watch({"window_s": 2.0, "dwell_s": 1.0})
+    for ts in np.arange(0.0, 4.01, 0.2):
+        assert sparse.update(replace(context(view, ts, crowd(10)), presence=pit_hidden(0.3))).events == []
 
 
 def test_registered_as_excessive_density() -> None:
@@ -165,6 +202,12 @@ def test_a_zone_without_area_is_refused() -> None:
             "analytics.density.hysteresis: Value error, must be below every amber level (2 p/m²) (got 2.0)",
         ),
         ({"window_s": -1}, "analytics.density.window_s: Input should be greater than 0 (got -1)"),
+        ({"dwell_s": -1}, "analytics.density.dwell_s: Input should be greater than or equal to 0 (got -1)"),
+        (
+            {"occupancy": {"full_cover_density": "many"}},
+            "analytics.density.occupancy.full_cover_density: Input should be a valid number, unable to parse string "
+            "as a number (got 'many')",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(settings: dict[str, Any], problem: str) -> None:

@@ -11,6 +11,7 @@ from beffroi.video.analytics import forbidden_zone
 from beffroi.video.analytics.base import LegalBasis
 from beffroi.video.detections import OBJECT
 from tests.video.analytics.track_builders import (
+    FLAT_GROUND,
     Scene,
     Walk,
     build_one,
@@ -123,6 +124,59 @@ def test_a_hundred_people_in_the_zone_give_a_hundred_events() -> None:
     assert {round(event.ts, 3) for event in found} == {1.0}
 
 
+def grounded(settings: dict[str, Any] | None = None) -> Any:
+    """The analytic on the pitch of a camera looking straight down (50 px per metre)."""
+    config = camera(
+        {"forbidden_zone": {"zones": ["pitch"], **(settings or {})}}, zones={"pitch": PITCH}, ground=FLAT_GROUND
+    )
+    return build_one(config)
+
+
+def test_a_track_broken_inside_the_zone_is_one_intrusion_episode() -> None:
+    zone_analytic, view = grounded()
+    # The tracker loses the intruder at 4.0 s (lost until dropped at 4.6 s) and starts a new track 0.4 m away at
+    # 4.8 s; and again at 9.0 s, the third track starting without the second being lost first.
+    first = Walk(1, [(0.0, 500.0, 500.0), (4.6, 500.0, 500.0)], hidden=[(4.2, 4.6)])
+    second = Walk(2, [(4.8, 520.0, 500.0), (9.0, 520.0, 500.0)])
+    third = Walk(3, [(9.2, 540.0, 510.0), (14.0, 560.0, 510.0)])
+    found = events(Scene(view, [first, second, third]).play(zone_analytic, 14.0))
+    assert [(event.ts, event.track_ids) for event in found] == [(pytest.approx(1.0), (1,))]
+
+
+def test_without_ground_plane_the_join_distance_is_in_body_heights() -> None:
+    zone_analytic, view = analytic()
+    # boxes 100 px tall: 2 m is 118 px
+    first = Walk(1, [(0.0, 450.0, 500.0), (3.0, 450.0, 500.0)])
+    near = Walk(2, [(3.4, 550.0, 500.0), (8.0, 550.0, 500.0)])
+    found = events(Scene(view, [first, near]).play(zone_analytic, 8.0))
+    assert [event.track_ids for event in found] == [(1,)]
+    zone_analytic, view = analytic()
+    far = Walk(2, [(3.4, 590.0, 590.0), (8.0, 590.0, 590.0)])
+    assert [event.track_ids for event in events(Scene(view, [first, far]).play(zone_analytic, 8.0))] == [(1,), (2,)]
+
+
+def test_two_intruders_are_two_episodes_even_where_they_meet() -> None:
+    zone_analytic, view = grounded()
+    # The second walks in while the first still stands there, to 0.4 m of them.
+    first = still(1, 500.0, 500.0, 0.0, 10.0)
+    second = Walk(2, [(3.0, 700.0, 500.0), (5.0, 520.0, 500.0), (10.0, 520.0, 500.0)])
+    found = events(Scene(view, [first, second]).play(zone_analytic, 10.0))
+    assert sorted(event.track_ids for event in found) == [(1,), (2,)]
+
+
+def test_a_new_track_far_away_or_late_starts_a_new_episode() -> None:
+    zone_analytic, view = grounded()
+    first = Walk(1, [(0.0, 450.0, 450.0), (3.0, 450.0, 450.0)])
+    far = Walk(2, [(3.2, 580.0, 580.0), (6.0, 580.0, 580.0)])  # 3.7 m away
+    found = events(Scene(view, [first, far]).play(zone_analytic, 6.0))
+    assert [event.track_ids for event in found] == [(1,), (2,)]
+    zone_analytic, view = grounded()
+    # The zone empty from 3 s; someone at the same place at 10 s: the episode ended at 8 s.
+    late = Walk(3, [(10.0, 450.0, 450.0), (13.0, 450.0, 450.0)])
+    found = events(Scene(view, [first, late]).play(zone_analytic, 13.0))
+    assert [(event.ts, event.track_ids) for event in found] == [(pytest.approx(1.0), (1,)), (pytest.approx(11.0), (3,))]
+
+
 def test_an_unknown_zone_is_a_config_error_naming_the_key() -> None:
     config = camera({"forbidden_zone": {"zones": ["pitch", "roof"]}}, zones={"pitch": PITCH})
     with pytest.raises(ConfigError) as error:
@@ -137,6 +191,9 @@ def test_an_unknown_zone_is_a_config_error_naming_the_key() -> None:
         ({"zones": ["pitch"], "min_dwell_s": -1}, "analytics.forbidden_zone.min_dwell_s"),
         ({"zones": ["pitch"], "rearm_s": "soon"}, "analytics.forbidden_zone.rearm_s"),
         ({"zones": ["pitch"], "colour": "red"}, "analytics.forbidden_zone.colour"),
+        ({"zones": ["pitch"], "join_m": -1}, "analytics.forbidden_zone.join_m"),
+        ({"zones": ["pitch"], "join_s": "later"}, "analytics.forbidden_zone.join_s"),
+        ({"zones": ["pitch"], "episode_end_s": 1e9}, "analytics.forbidden_zone.episode_end_s"),
         ({}, "analytics.forbidden_zone.zones"),
     ],
 )

@@ -3,14 +3,30 @@ counting where a dense crowd merges tracks, densities from the area, and the set
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 import beffroi.video.analytics.zone_count  # noqa: F401  (registers the analytic)
 from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import LegalBasis, ZoneCount, registered
 from beffroi.video.detections import OBJECT, Box, Detection
+from beffroi.video.presence import Presence
 from beffroi.video.tracks import TrackState
-from tests.video.analytics.crowd_builders import Person, build_one, camera, detection, grid, people_only, play, rect
+from tests.video.analytics.crowd_builders import (
+    HEIGHT,
+    WIDTH,
+    Person,
+    build_one,
+    camera,
+    context,
+    detection,
+    grid,
+    people_only,
+    play,
+    rect,
+)
 
 ZONES = {"gate": rect(0, 0, 320, 360), "hall": rect(320, 0, 640, 360)}
 GATE_AREA = 10.0 * 11.25  # from the ground plane: 320 × 360 px at 32 px/m
@@ -29,7 +45,7 @@ def test_counts_are_the_median_of_each_period_with_densities() -> None:
     assert [(c.ts, c.count) for c in gate] == [(1.0, 3), (2.0, 3), (3.0, 3), (4.0, 4)]
     assert gate[-1].density == pytest.approx(4 / GATE_AREA)
     hall = [c for c in played.zone_counts if c.zone == "hall"]
-    assert hall[0] == ZoneCount("hall", 1.0, 1, 1 / 50.0)
+    assert hall[0] == ZoneCount("hall", 1.0, 1, 1 / 50.0, "detections")
     assert len(hall) == 4
 
 
@@ -79,6 +95,51 @@ def test_without_area_no_density_and_gaps_emit_nothing_for_empty_periods() -> No
     ]
 
 
+def presence(x1: float, x2: float) -> Presence:
+    """Something stands out from the empty scene between columns x1 and x2 (pixels of the frame), top to bottom:
+    on a grid of a third of the frame, like the motion gate's."""
+    mask = np.zeros((HEIGHT // 3, WIDTH // 3), dtype=np.uint8)
+    mask[:, round(x1 / 3) : round(x2 / 3)] = 1
+    return Presence(mask, (WIDTH, HEIGHT))
+
+
+def test_a_packed_zone_is_counted_from_its_occupancy_and_says_so() -> None:
+    # The gate (112.5 m²) is 80 % hidden: 0.8 × 112.5 × 2 p/m² = 180 people, where 5 tracks are seen; the hall
+    # is 20 % hidden: not dense, its one track counts.
+    settings = {"occupancy": {"full_cover_density": 2.0}}
+    analytic, view = build_one(camera({"zone_count": settings}, zones=ZONES))
+    five = grid(5, 20, 100, 300, 300)
+    zone_counts = []
+    for ts in np.arange(0.0, 2.01, 0.2):
+        frame = replace(context(view, ts, [*five, Person(9, 500, 200)]), presence=presence(0, 256))
+        frame = replace(frame, presence=Presence(frame.presence.mask | presence(320, 384).mask, (WIDTH, HEIGHT)))
+        zone_counts += analytic.update(frame).zone_counts
+    by_zone = {count.zone: count for count in zone_counts if count.ts == 2.0}
+    assert by_zone["gate"].count == pytest.approx(180, abs=2) and by_zone["gate"].method == "occupancy"
+    assert by_zone["hall"].count == 1 and by_zone["hall"].method == "detections"
+
+
+def test_occupancy_is_used_only_where_it_counts_more_or_when_enabled() -> None:
+    # 80 % hidden at 0.05 p/m² full cover: 4.5 people, fewer than the 5 tracked; or occupancy turned off.
+    for settings in ({"full_cover_density": 0.05}, {"enabled": False}):
+        analytic, view = build_one(camera({"zone_count": {"occupancy": settings}}, zones=ZONES))
+        five = grid(5, 20, 100, 300, 300)
+        counts = []
+        for ts in np.arange(0.0, 1.01, 0.2):
+            frame = replace(context(view, ts, five), presence=presence(0, 256))
+            counts += [(c.count, c.method) for c in analytic.update(frame).zone_counts if c.zone == "gate"]
+        assert counts == [(5, "detections")]
+
+
+def test_without_ground_plane_the_occupancy_is_not_estimated() -> None:
+    analytic, view = build_one(camera({"zone_count": {}}, zones=ZONES, areas={"gate": 100.0}, ground=False))
+    counts = []
+    for ts in np.arange(0.0, 1.01, 0.2):
+        frame = replace(context(view, ts, grid(5, 20, 100, 300, 300)), presence=presence(0, 320))
+        counts += [(c.count, c.method) for c in analytic.update(frame).zone_counts if c.zone == "gate"]
+    assert counts == [(5, "detections")]
+
+
 def test_registered_as_counting() -> None:
     assert registered()["zone_count"].legal_basis is LegalBasis.COUNTING
 
@@ -98,6 +159,10 @@ def test_legal_basis_outside_the_authorisation_is_refused() -> None:
         ),
         ({"period_s": 0}, "analytics.zone_count.period_s: Input should be greater than 0 (got 0)"),
         ({"perod_s": 2}, "analytics.zone_count.perod_s: Extra inputs are not permitted (got 2)"),
+        (
+            {"occupancy": {"dense_cover": 0}},
+            "analytics.zone_count.occupancy.dense_cover: Input should be greater than 0 (got 0)",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(settings: dict[str, object], problem: str) -> None:
