@@ -38,16 +38,16 @@ def build_site(venue: Venue, schedule: list[dict[str, Any]]) -> dict[str, Any]:
         zone_id = f"{venue.id}-{shape.suffix}"
         geometry = to_geojson(frame, shape.outer, shape.holes)
         area = PolygonGeometry.model_validate(geometry).area_m2()
-        zones.append(
-            {
-                "id": zone_id,
-                "name": shape.name,
-                "kind": shape.kind.value,
-                "area_m2": round(area, 1),
-                "capacity": shape.capacity,
-                "geometry": geometry,
-            }
-        )
+        zone: dict[str, Any] = {
+            "id": zone_id,
+            "name": shape.name,
+            "kind": shape.kind.value,
+            "area_m2": round(area, 1),
+            "capacity": shape.capacity,
+        }
+        if shape.width_m is not None:
+            zone["width_m"] = float(shape.width_m)
+        zones.append({**zone, "geometry": geometry})
         devices += device_rows(frame, zone_id, shape, zone_kit(shape, venue.equipment))
     host = host_zone(shapes)
     devices += device_rows(frame, f"{venue.id}-{host.suffix}", host, site_kit(venue.equipment), seed="/site")

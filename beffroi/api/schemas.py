@@ -44,7 +44,8 @@ class SiteOut(Shape):
 
 
 class ZoneOut(Shape):
-    """A polygon inside a site; `polygon` is GeoJSON Polygon coordinates."""
+    """A polygon inside a site; `polygon` is GeoJSON Polygon coordinates; `width_m` the clear width (m) people walk
+    through a gate, corridor or platform access (null when unknown), which gives the zone Fruin levels of service."""
 
     id: str
     tenant_id: str
@@ -54,6 +55,7 @@ class ZoneOut(Shape):
     polygon: list[list[LonLat]]
     area_m2: float
     capacity: int
+    width_m: float | None = None
 
 
 class DeviceOut(Shape):

@@ -66,7 +66,10 @@ class Site(msgspec.Struct, frozen=True):
 
 
 class Zone(msgspec.Struct, frozen=True):
-    """A polygon inside a site. `polygon` is GeoJSON Polygon coordinates: rings of [lon, lat], outer first."""
+    """A polygon inside a site. `polygon` is GeoJSON Polygon coordinates: rings of [lon, lat], outer first.
+
+    `width_m`, where known, is the clear width people walk through (metres: a gate's opening, a corridor's or a
+    platform access's width); with it the zone's flow per metre gets its Fruin walkway level of service."""
 
     id: str
     tenant_id: str
@@ -76,6 +79,7 @@ class Zone(msgspec.Struct, frozen=True):
     polygon: list[list[tuple[float, float]]]
     area_m2: float
     capacity: int
+    width_m: float | None = None
 
 
 class Device(msgspec.Struct, frozen=True):

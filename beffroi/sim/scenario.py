@@ -32,6 +32,8 @@ LonLat = tuple[Longitude, Latitude]
 EARTH_RADIUS_M = 6_371_008.8
 AREA_TOLERANCE = 0.15
 """A zone's declared `area_m2` may differ from its polygon's geodesic area by this fraction at most."""
+EXTENT_TOLERANCE_M = 0.5
+"""A zone's `width_m` may exceed its polygon's extent by this much at most (coordinates rounded to 6 decimals)."""
 
 
 class _Strict(BaseModel):
@@ -71,6 +73,12 @@ class PolygonGeometry(_Strict):
         outer, *holes = self.coordinates
         return abs(_ring_area_m2(outer)) - sum(abs(_ring_area_m2(hole)) for hole in holes)
 
+    def extent_m(self) -> float:
+        """The greatest distance between two points of the outer ring, in metres: no width across the zone can be
+        larger (a gate's opening, a corridor's width)."""
+        outer = self.coordinates[0]
+        return max(_great_circle_m(a, b) for a, b in itertools.combinations(outer, 2))
+
 
 def _ring_area_m2(ring: list[LonLat]) -> float:
     """Spherical excess of a ring (Chamberlain & Duquette 2007), accurate to well under 1 % at venue scale."""
@@ -80,8 +88,17 @@ def _ring_area_m2(ring: list[LonLat]) -> float:
     return total * EARTH_RADIUS_M**2 / 2
 
 
+def _great_circle_m(a: LonLat, b: LonLat) -> float:
+    """Distance on the sphere between two [lon, lat] points, in metres (haversine)."""
+    lat1, lat2 = math.radians(a[1]), math.radians(b[1])
+    dlat, dlon = lat2 - lat1, math.radians(b[0] - a[0])
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
 class ScenarioZone(_Strict):
-    """A zone: a polygon with its use, area and capacity (people)."""
+    """A zone: a polygon with its use, area and capacity (people), and for gates, corridors and platform accesses
+    the clear width people walk through (`width_m`, metres), which gives the zone Fruin levels of service."""
 
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
@@ -89,16 +106,28 @@ class ScenarioZone(_Strict):
     area_m2: Annotated[float, Field(gt=0)]
     capacity: Annotated[int, Field(ge=0)]
     geometry: PolygonGeometry
+    width_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
     @pydantic.model_validator(mode="after")
-    def _area_matches_geometry(self) -> ScenarioZone:
+    def _sizes_match_geometry(self) -> ScenarioZone:
+        problems: list[Problem] = []
         measured = self.geometry.area_m2()
         if measured <= 0 or abs(measured - self.area_m2) / self.area_m2 > AREA_TOLERANCE:
             reason = (
                 f"area_m2 {self.area_m2:.0f} differs from the polygon's area {measured:.0f} m² "
                 f"by more than {AREA_TOLERANCE:.0%}"
             )
-            raise _located("ScenarioZone", [(("area_m2",), reason, self.area_m2)])
+            problems.append((("area_m2",), reason, self.area_m2))
+        if self.width_m is not None:
+            extent = self.geometry.extent_m()
+            if self.width_m > extent + EXTENT_TOLERANCE_M:
+                reason = (
+                    f"width_m {self.width_m:g} is more than the polygon could hold: "
+                    f"its points are at most {extent:.1f} m apart"
+                )
+                problems.append((("width_m",), reason, self.width_m))
+        if problems:
+            raise _located("ScenarioZone", problems)
         return self
 
     def to_zone(self, tenant_id: str, site_id: str) -> Zone:
@@ -112,6 +141,7 @@ class ScenarioZone(_Strict):
             polygon=[list(ring) for ring in self.geometry.coordinates],
             area_m2=self.area_m2,
             capacity=self.capacity,
+            width_m=self.width_m,
         )
 
 

@@ -51,6 +51,7 @@ def upsert_zones(connection: sa.Connection, items: Sequence[Zone]) -> None:
             "polygon": z.polygon,
             "area_m2": z.area_m2,
             "capacity": z.capacity,
+            "width_m": z.width_m,
         }
         for z in items
     ]
@@ -135,6 +136,7 @@ def _zone(row: Any) -> Zone:
         polygon=msgspec.convert(row["polygon"], Polygon),
         area_m2=row["area_m2"],
         capacity=row["capacity"],
+        width_m=row["width_m"],
     )
 
 

@@ -92,6 +92,7 @@ zones = sa.Table(
     sa.Column("polygon", sa.JSON(), nullable=False),
     sa.Column("area_m2", sa.Double(), nullable=False),
     sa.Column("capacity", sa.Integer(), nullable=False),
+    sa.Column("width_m", sa.Double(), nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "id"),
     sa.ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
 )

@@ -221,7 +221,7 @@ class CrowdWorker:
             zones = {zone.id: zone for zone in self._store.list_zones(tenant.id) if zone.area_m2 > 0}
             if not zones:
                 continue
-            configs = [level_config_for(zone, width_m=widths.get(zone.id)) for zone in zones.values()]
+            configs = [level_config_for(zone, width_m=widths.get(zone.id, zone.width_m)) for zone in zones.values()]
             judged = [config for config in configs if config is not None]
             watches = {}
             if crowd.forecast:

@@ -43,10 +43,21 @@ DEFAULT_CAPACITY: dict[ZoneKind, int] = {
 }
 """Capacity of the zones nobody stands in by the square metre (staff in a room, nobody on the water)."""
 
+# Gates' opening widths in metres (the side along the venue's edge that people cross); a bowl's are its gate_width.
+FAN_ZONE_GATE_WIDTH = 16.0
+"""A fan zone's entrances."""
+STATION_ENTRANCE_WIDTH = 20.0
+"""A station's accesses."""
+OPEN_SITE_GATE_WIDTH = 24.0
+"""The entrances of an open course and of a waterway's spectator side."""
+GROUNDS_GATE_WIDTH = 20.0
+"""The entrances of grounds shared by several parts."""
+
 
 @dataclass(frozen=True)
 class ZoneShape:
-    """A zone drawn in the venue's frame: outer ring and holes in metres, capacity in people."""
+    """A zone drawn in the venue's frame: outer ring and holes in metres, capacity in people, and for a gate its
+    opening width in metres (the side along the venue's edge that people cross, not its depth)."""
 
     suffix: str
     name: str
@@ -55,6 +66,7 @@ class ZoneShape:
     holes: tuple[Ring, ...]
     capacity: int
     indoor: bool = False
+    width_m: float | None = None
 
 
 def zone(
@@ -65,13 +77,14 @@ def zone(
     holes: Sequence[Ring] = (),
     capacity: int | None = None,
     indoor: bool = False,
+    width_m: float | None = None,
 ) -> ZoneShape:
     """A zone whose capacity, when not given, follows its kind (design density x area, or a fixed staff size)."""
     if capacity is None:
         density = STANDING_DENSITY.get(kind)
         area = polygon_area(outer, holes)
         capacity = round(area * density) if density is not None else DEFAULT_CAPACITY[kind]
-    return ZoneShape(suffix, name, kind, outer, tuple(holes), capacity, indoor)
+    return ZoneShape(suffix, name, kind, outer, tuple(holes), capacity, indoor, width_m)
 
 
 def shifted(shape: ZoneShape, prefix: str, dx: float, dy: float) -> ZoneShape:
@@ -84,6 +97,7 @@ def shifted(shape: ZoneShape, prefix: str, dx: float, dy: float) -> ZoneShape:
         tuple(moved(hole, dx, dy) for hole in shape.holes),
         shape.capacity,
         shape.indoor,
+        shape.width_m,
     )
 
 
@@ -148,7 +162,7 @@ def gates_around(
         edge = {"n": y1, "s": y0, "e": x1, "w": x0}[side]
         rings.extend(gate_ring(side, low + (i + 1) * (high - low) / (n + 1), edge, width, depth) for i in range(n))
     return [
-        zone(f"gate-{letter}", f"{names} {letter.upper()}", ZoneKind.GATE, ring)
+        zone(f"gate-{letter}", f"{names} {letter.upper()}", ZoneKind.GATE, ring, width_m=width)
         for letter, ring in zip(_letters(len(rings)), rings, strict=True)
     ]
 
@@ -272,7 +286,13 @@ class FanZone:
         span = (-w - 15, -d, w + 15, d)
         gate_x = [-w + (i + 1) * 2 * w / (self.gates + 1) for i in range(self.gates)]
         shapes += [
-            zone(f"gate-{letter}", f"Entrée {letter.upper()}", ZoneKind.GATE, gate_ring("s", x, -d, 16, 12))
+            zone(
+                f"gate-{letter}",
+                f"Entrée {letter.upper()}",
+                ZoneKind.GATE,
+                gate_ring("s", x, -d, FAN_ZONE_GATE_WIDTH, 12),
+                width_m=FAN_ZONE_GATE_WIDTH,
+            )
             for letter, x in zip(_letters(self.gates), gate_x, strict=True)
         ]
         outer, hole = band((span[0], span[1] - 12, span[2], span[3]), 2, 8)
@@ -323,8 +343,9 @@ class Station:
                 f"entrance-{letter}",
                 f"Accès {letter.upper()}",
                 ZoneKind.GATE,
-                gate_ring("s", gx, 0, 20, 12),
+                gate_ring("s", gx, 0, STATION_ENTRANCE_WIDTH, 12),
                 indoor=indoor,
+                width_m=STATION_ENTRANCE_WIDTH,
             )
             for letter, gx in zip(_letters(self.entrances), gate_x, strict=True)
         ]
@@ -368,7 +389,13 @@ class Course:
         ]
         gate_y = [-100 + (i + 1) * 200 / (self.gates + 1) for i in range(self.gates)]
         shapes += [
-            zone(f"gate-{letter}", f"Entrée {letter.upper()}", ZoneKind.GATE, gate_ring("e", y, a + 140, 24, 14))
+            zone(
+                f"gate-{letter}",
+                f"Entrée {letter.upper()}",
+                ZoneKind.GATE,
+                gate_ring("e", y, a + 140, OPEN_SITE_GATE_WIDTH, 14),
+                width_m=OPEN_SITE_GATE_WIDTH,
+            )
             for letter, y in zip(_letters(self.gates), gate_y, strict=True)
         ]
         outer, hole = band((-a - 60, -b - 30, a + 154, b + 30), 2, 8)
@@ -412,7 +439,13 @@ class Waterway:
         ]
         gate_x = [bank0 + (i + 1) * (a - bank0) / (self.gates + 1) for i in range(self.gates)]
         shapes += [
-            zone(f"gate-{letter}", f"Entrée {letter.upper()}", ZoneKind.GATE, gate_ring("n", x, b + 48, 24, 12))
+            zone(
+                f"gate-{letter}",
+                f"Entrée {letter.upper()}",
+                ZoneKind.GATE,
+                gate_ring("n", x, b + 48, OPEN_SITE_GATE_WIDTH, 12),
+                width_m=OPEN_SITE_GATE_WIDTH,
+            )
             for letter, x in zip(_letters(self.gates), gate_x, strict=True)
         ]
         outer, hole = band(bounds(shapes), 2, 8)
@@ -463,8 +496,8 @@ class Riverside:
         for side, sign in (("left", 1.0), ("right", -1.0)):
             for index in range(count):
                 chainage = (index + 0.5) * length / count
-                piece = chord(line, max(chainage - 10, 0), min(chainage + 10, length))
-                ring = _strip_between(piece, sign, up, up + 12)
+                first, last = max(chainage - 10, 0), min(chainage + 10, length)
+                ring = _strip_between(chord(line, first, last), sign, up, up + 12)
                 tag = "g" if side == "left" else "d"
                 shapes.append(
                     zone(
@@ -472,6 +505,7 @@ class Riverside:
                         f"Point de contrôle {bank_names[side]} {index + 1}",
                         ZoneKind.GATE,
                         ring,
+                        width_m=round(last - first, 1),
                     )
                 )
             fence = _strip_between(line, sign, up + 12, up + 20)
@@ -504,10 +538,19 @@ class Extra:
     capacity: int | None = None
     indoor: bool = False
     inside_grounds: bool = True
+    width_m: float | None = None
 
     def shape(self) -> ZoneShape:
         """The zone of this extra."""
-        return zone(self.suffix, self.name, self.kind, self.ring, capacity=self.capacity, indoor=self.indoor)
+        return zone(
+            self.suffix,
+            self.name,
+            self.kind,
+            self.ring,
+            capacity=self.capacity,
+            indoor=self.indoor,
+            width_m=self.width_m,
+        )
 
 
 @dataclass(frozen=True)
@@ -550,7 +593,7 @@ def lay_out(frame: Frame, parts: Sequence[Part], extras: Sequence[Extra], ground
         m = grounds.margin
         box = (x0 - m, y0 - m, x1 + m, y1 + m)
         shapes.append(zone("grounds", grounds.name, grounds.kind, rect(*box), holes))
-        shapes += gates_around(box, grounds.gates, 20, 12, names="Entrée")
+        shapes += gates_around(box, grounds.gates, GROUNDS_GATE_WIDTH, 12, names="Entrée")
         outer, hole = band((box[0] - 12, box[1] - 12, box[2] + 12, box[3] + 12), 2, 8)
         shapes.append(zone("perimeter", "Périmètre de sécurité (palpations)", ZoneKind.PERIMETER, outer, [hole]))
     return shapes

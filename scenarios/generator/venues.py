@@ -135,6 +135,7 @@ def _extra(spec: dict[str, Any]) -> Extra:
         rect(x0, y0, x1, y1),
         spec.get("capacity"),
         bool(spec.get("indoor", False)),
+        width_m=spec.get("width_m"),
     )
 
 
@@ -259,7 +260,7 @@ def teahupoo() -> Venue:
             centred_rect(sx, sy, 120, 60),
             3_000,
         ),
-        Extra("shuttle-pier", "Embarcadère des navettes", ZoneKind.GATE, centred_rect(sx - 75, sy, 20, 12)),
+        Extra("shuttle-pier", "Embarcadère des navettes", ZoneKind.GATE, centred_rect(sx - 75, sy, 20, 12), width_m=20),
         Extra("parking", "Parking de Teahupo'o", ZoneKind.PARKING, centred_rect(sx + 130, sy, 100, 60)),
     )
     return Venue("teahupoo", "Teahupo'o (Tahiti)", "nautical", "Teahupo'o", lon, lat, (), EQUIPMENT["nautical"], extras)

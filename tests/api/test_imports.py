@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
+from beffroi.api import schemas
 from beffroi.api.auth.roles import Role
 from beffroi.domain.registry import DeviceKind
 from beffroi.store.store import Store
@@ -111,6 +113,44 @@ def feature(**properties: Any) -> dict[str, Any]:
     base: dict[str, Any] = copy.deepcopy(GEOJSON["features"][0])
     base["properties"].update(properties)
     return base
+
+
+async def test_a_zone_width_is_imported_and_shown(client: httpx.AsyncClient, world: Store) -> None:
+    collection = {"type": "FeatureCollection", "features": [feature(id="square-stage", kind="gate", width_m=12.5)]}
+    response = await client.post("/api/zones/import", json=collection, headers=ADMIN)
+    assert response.json() == {"imported": 1}
+    response = await client.get("/api/zones/square-stage", headers=ADMIN)
+    shown = TypeAdapter(schemas.ZoneOut).validate_python(response.json())
+    assert (shown.kind.value, shown.width_m) == ("gate", 12.5)
+    listed = (await client.get(f"/api/zones?site_id={SITE}", headers=ADMIN)).json()
+    assert {zone["id"]: zone["width_m"] for zone in listed} == {
+        "square-gate": None,
+        "square-plaza": None,
+        "square-stage": 12.5,
+    }
+
+
+async def test_bad_zone_widths_are_named_and_nothing_is_written(client: httpx.AsyncClient, world: Store) -> None:
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            feature(id="fine", width_m=8),
+            feature(id="zero", width_m=0),
+            feature(id="text", width_m="wide"),
+            feature(id="wider-than-the-zone", width_m=60),  # the polygon is ~15.6 m x ~11.1 m
+        ],
+    }
+    before = world.list_zones(TENANT_A)
+    response = await client.post("/api/zones/import", json=collection, headers=ADMIN)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [(error["row"], error["field"]) for error in errors] == [
+        (2, "properties.width_m"),
+        (3, "properties.width_m"),
+        (4, "properties.width_m"),
+    ]
+    assert "more than the polygon could hold" in str(errors[2])
+    assert world.list_zones(TENANT_A) == before
 
 
 async def test_bad_features_are_named_and_nothing_is_written(client: httpx.AsyncClient, world: Store) -> None:

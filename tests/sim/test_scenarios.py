@@ -376,3 +376,59 @@ def test_an_end_before_the_start_and_every_duplicate_are_reported() -> None:
         "sites[0].devices[0].id: id 'tiny-gate' is already used by sites[0].zones[0] (got 'tiny-gate')",
         "sites[0].devices[1].id: id 'tiny-gate' is already used by sites[0].zones[0] (got 'tiny-gate')",
     ]
+
+
+def test_the_tiny_gate_carries_its_opening_width_into_the_registry() -> None:
+    tiny = load_scenario(FIXTURES / "tiny.json")
+    gate = tiny.sites[0].zones[0]
+    assert (gate.id, gate.width_m) == ("tiny-gate", 20.0)
+    assert 20.0 < gate.geometry.extent_m() < 23.0  # a 20 m x 10 m rectangle: its diagonal is 22.4 m
+    _, _, zones, _ = to_registry(tiny)
+    assert {zone.id: zone.width_m for zone in zones} == {"tiny-gate": 20.0, "tiny-stand": None, "tiny-plant-room": None}
+
+
+@pytest.mark.parametrize(
+    ("width", "reason"),
+    [
+        (0, "Input should be greater than 0 (got 0)"),
+        (-3.5, "Input should be greater than 0 (got -3.5)"),
+        ("wide", "Input should be a valid number"),
+        (float("inf"), "Input should be a finite number"),
+        (500, "width_m 500 is more than the polygon could hold: its points are at most 22.4 m apart (got 500.0)"),
+    ],
+    ids=["zero", "negative", "not a number", "infinite", "wider than the zone"],
+)
+def test_a_bad_zone_width_is_named_by_its_key_path(width: object, reason: str) -> None:
+    data = json.loads((FIXTURES / "tiny.json").read_text(encoding="utf-8"))
+    data["sites"][0]["zones"][1]["width_m"] = 5
+    data["sites"][0]["zones"][0]["width_m"] = width
+    with pytest.raises(ConfigError) as caught:
+        parse_scenario(data, "edited tiny")
+    (problem,) = caught.value.problems
+    assert problem.startswith("sites[0].zones[0].width_m: "), problem
+    assert reason in problem
+
+
+def test_a_bad_width_and_a_bad_area_of_one_zone_are_both_reported() -> None:
+    data = json.loads((FIXTURES / "tiny.json").read_text(encoding="utf-8"))
+    data["sites"][0]["zones"][0].update(area_m2=900, width_m=40)
+    with pytest.raises(ConfigError) as caught:
+        parse_scenario(data, "edited tiny")
+    assert [problem.split(":")[0] for problem in caught.value.problems] == [
+        "sites[0].zones[0].area_m2",
+        "sites[0].zones[0].width_m",
+    ]
+
+
+def test_every_gate_of_the_default_scenario_has_its_opening_width_and_no_other_zone_has_one(paris: Scenario) -> None:
+    widths = {zone.id: (zone.kind, zone.width_m, zone.geometry) for site in paris.sites for zone in site.zones}
+    gates = {zone_id: width for zone_id, (kind, width, _) in widths.items() if kind is ZoneKind.GATE}
+    assert gates and None not in gates.values()
+    assert all(width is None for kind, width, _ in widths.values() if kind is not ZoneKind.GATE)
+    assert gates["stade-de-france-gate-a"] == 30.0  # the bowl's gate_width in venues.yaml
+    assert gates["club-villette-club-france-gate"] == 20.0  # an extra's width_m in venues.yaml
+    assert gates["seine-austerlitz-gate-g1"] == 20.0  # a checkpoint 20 m along the quay
+    for zone_id, width in gates.items():
+        _, _, geometry = widths[zone_id]
+        assert width is not None and width <= geometry.extent_m(), zone_id
+        assert 8.0 <= width <= 40.0, zone_id

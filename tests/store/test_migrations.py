@@ -19,7 +19,7 @@ from beffroi.engine.procedures import attach, load_procedures
 from beffroi.store.migrator import alembic_config, current_revision, head_revision
 from beffroi.store.store import Store
 from beffroi.store.tables import metadata
-from tests.store.samples import tenant
+from tests.store.samples import load_registry, tenant, zone
 
 
 def _differences(connection: sa.Connection) -> list[object]:
@@ -56,7 +56,7 @@ def test_migrate_is_idempotent_and_keeps_the_data(store: Store, engine: sa.Engin
     store.migrate()
     store.migrate()
     with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0008"
+        assert current_revision(connection) == head_revision() == "0009"
     assert store.list_tenants() == [tenant()]
 
 
@@ -87,6 +87,18 @@ def test_procedure_steps_saved_before_0006_read_in_english_with_no_translation(s
     assert before is not None and (before.language, before.translations) == ("en", {})
     assert [step.text for step in before.steps] == [step.text for step in run.steps]
     assert all(step.translations == {} for step in before.steps)
+
+
+def test_zone_widths_come_with_0009_and_go_with_its_downgrade(store: Store, engine: sa.Engine) -> None:
+    load_registry(store)
+    store.upsert_zones([msgspec.structs.replace(zone(), width_m=12.5)])
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0008")
+        assert "width_m" not in {column["name"] for column in sa.inspect(connection).get_columns("zones")}
+        command.upgrade(alembic_config(connection), "head")
+    assert store.list_zones("paris") == [zone()]  # the zone stays; its width went with the column
+    store.upsert_zones([msgspec.structs.replace(zone(), width_m=12.5)])
+    assert store.list_zones("paris")[0].width_m == 12.5
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://"])

@@ -27,6 +27,16 @@ def test_zone_polygon_comes_back_as_rings_of_coordinate_pairs(store: Store) -> N
     assert stored.polygon == zone().polygon
 
 
+def test_a_zone_width_round_trips_and_can_be_cleared(store: Store) -> None:
+    load_registry(store)
+    narrow = msgspec.structs.replace(zone(), width_m=7.25)
+    store.upsert_zones([narrow, zone(zone_id="gate-b")])
+    assert store.list_zones("paris") == [narrow, zone(zone_id="gate-b")]
+    assert [z.width_m for z in store.list_zones("paris")] == [7.25, None]
+    store.upsert_zones([zone()])  # saved again without a width: it has none
+    assert store.list_zones("paris")[0].width_m is None
+
+
 def test_upsert_updates_rows_with_the_same_key(store: Store) -> None:
     load_registry(store)
     renamed = msgspec.structs.replace(tenant(), name="Ville de Paris")

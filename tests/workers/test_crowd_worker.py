@@ -158,3 +158,47 @@ async def test_the_forecast_and_each_kind_of_source_go_out_with_the_estimate(
     published = {r.metric for r in feed.readings}
     profile = DEVICE_PROFILES[DeviceKind.CROWD_ESTIMATE].metrics
     assert published <= set(profile), published - set(profile)
+
+
+async def test_a_gate_with_its_scenario_width_gets_fruin_levels_unless_the_config_overrides_it(
+    feed: Feed, bus: Bus, store: Store
+) -> None:
+    """tiny-gate is 20 m wide in the scenario: some 2,100 people a minute through it (over 100 p/m/min, Fruin F)
+    turn it red by the flow alone while it holds 40 people; the config's 200 m for it (about 10 p/m/min, Fruin A)
+    overrides the scenario's width and keeps it normal."""
+
+    def gate_crossings(ts: float) -> list[Reading]:
+        return [
+            Reading(TENANT, "tiny-gate-pc-01", "occupancy", 40, ts, SITE, GATE),
+            Reading(TENANT, "tiny-gate-pc-01", "count_in", 350, ts, SITE, GATE),
+            Reading(TENANT, "tiny-gate-pc-01", "count_out", 350, ts, SITE, GATE),
+        ]
+
+    def levels_since(start: float) -> list[float]:
+        estimate = estimate_device_id(GATE)
+        return [r.value for r in feed.readings if r.device_id == estimate and r.metric == "level" and r.ts >= start]
+
+    async def run(widths: dict[str, float], start: float) -> list[Event]:
+        crowd = {"tick_s": 600, "forecast": False, "zone_widths_m": widths}
+        config = parse_config({"tenant": TENANT, "scenario": str(TINY), "crowd": crowd}, "test")
+        worker = CrowdWorker(config, bus, store)
+        await worker.start()
+        try:
+            for minute in range(4):
+                for second in range(0, 60, 20):
+                    ts = start + 60 * minute + second
+                    await publish(bus, gate_crossings(ts), f"f-{start}-{minute}-{second}")
+                await wait_until(partial(at, worker, start + 60 * minute + 40), 5.0, lambda: str(worker.health()))
+                await worker.tick()
+            await wait_until(lambda: levels_since(start) != [], 5.0, lambda: str(feed.readings[-5:]))
+            return [e for e in feed.events if e.type == "crowd_level" and e.zone_id == GATE and e.ts >= start]
+        finally:
+            await worker.stop()
+
+    (red,) = await run({}, T0)
+    assert (red.attributes["level"], red.attributes["cause"], red.attributes["fruin_level"]) == ("red", "flow", "F")
+    assert float(red.attributes["flow_per_m_min"] or 0) > 82  # Fruin F: above 82 p/m/min
+    assert float(red.attributes["density"] or 0) < 0.5  # far below the moving crowd's amber 2 p/m²
+    assert levels_since(T0)[-1] == 2.0
+    assert await run({GATE: 200.0}, T0 + 3600) == []
+    assert set(levels_since(T0 + 3600)) == {0.0}

@@ -1,5 +1,6 @@
 """Zones from a GeoJSON FeatureCollection of Polygons, with `id`, `site_id`, `name`, `kind`, `capacity` and
-optionally `area_m2` as each feature's properties (the area is measured from the polygon when absent)."""
+optionally `area_m2` (measured from the polygon when absent) and `width_m` (the clear width people walk through a
+gate or corridor, metres; no more than the polygon's extent) as each feature's properties."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ZoneProperties(BaseModel):
     kind: ZoneKind
     capacity: Annotated[int, Field(ge=0)]
     area_m2: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    width_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
 class ZoneFeature(BaseModel):
@@ -68,6 +70,7 @@ def parse_zone_features(collection: Any, tenant_id: str, known_sites: Set[str]) 
                 area_m2=area,
                 capacity=props.capacity,
                 geometry=feature.geometry,
+                width_m=props.width_m,
             )
         except pydantic.ValidationError as error:
             problems.extend(row_errors(row, error, "properties"))

@@ -21,7 +21,14 @@ FEATURE_COLLECTION_EXAMPLE = {
     "features": [
         {
             "type": "Feature",
-            "properties": {"id": "gate-b", "site_id": "stade", "name": "Gate B", "kind": "gate", "capacity": 400},
+            "properties": {
+                "id": "gate-b",
+                "site_id": "stade",
+                "name": "Gate B",
+                "kind": "gate",
+                "capacity": 400,
+                "width_m": 20,
+            },
             "geometry": {
                 "type": "Polygon",
                 "coordinates": [[[2.36, 48.92], [2.3603, 48.92], [2.3603, 48.9202], [2.36, 48.9202], [2.36, 48.92]]],
@@ -57,10 +64,13 @@ def import_zones(
     context: Context,
     collection: Annotated[dict[str, Any], Body(examples=[FEATURE_COLLECTION_EXAMPLE])],
 ) -> ImportResult:
-    """Each feature's properties: `id`, `site_id`, `name`, `kind`, `capacity`, and `area_m2` (else measured).
+    """Each feature's properties: `id`, `site_id`, `name`, `kind`, `capacity`, `area_m2` (else measured), and
+    optionally `width_m`: the clear width (m) people walk through a gate, corridor or platform access, which gives
+    the zone Fruin levels of service from its flow per metre (a zone imported again without it has none).
 
-    All features are checked first (known site, valid polygon, declared area close to the polygon's); on any problem
-    nothing is written and the 422 lists each problem by feature (`row`, 1-based) and field.
+    All features are checked first (known site, valid polygon, declared area close to the polygon's, width no more
+    than the polygon's extent); on any problem nothing is written and the 422 lists each problem by feature (`row`,
+    1-based) and field.
     """
     tenant_id = principal.tenant_id
     sites = {site.id for site in context.store.list_sites(tenant_id)}
