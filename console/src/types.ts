@@ -43,6 +43,8 @@ export interface ZoneOut {
   polygon: LonLat[][];
   area_m2: number;
   capacity: number;
+  /** The walkway width (m) of a gate or corridor, when known: Fruin levels of service. */
+  width_m?: number | null;
 }
 
 export interface DeviceOut {

@@ -68,6 +68,7 @@ export const en = {
   "details.density": "Density",
   "details.capacity": "Capacity",
   "details.area": "Area",
+  "details.width": "Walkway width",
   "details.level": "Level",
   "details.alarms": "Open alarms",
   "details.health": "Health",

@@ -70,6 +70,7 @@ export const fr: Record<MessageKey, string> = {
   "details.density": "Densité",
   "details.capacity": "Capacité",
   "details.area": "Surface",
+  "details.width": "Largeur de passage",
   "details.level": "Niveau",
   "details.alarms": "Alarmes ouvertes",
   "details.health": "État de santé",

@@ -196,6 +196,7 @@ export class DetailsPanel {
         ["details.density", state?.density == null ? null : t("unit.perM2", { n: formatNumber(state.density, 2) })],
         ["details.capacity", formatNumber(zone.capacity)],
         ["details.area", t("unit.m2", { n: formatNumber(zone.area_m2) })],
+        ...(zone.width_m == null ? [] : [["details.width", t("unit.metres", { n: formatNumber(zone.width_m, 1) })] satisfies Fact]),
         ["details.alarms", String(state?.alarms ?? alarms.length)],
       ],
       this.alarmLinks(alarms),
