@@ -1,7 +1,7 @@
 """Mobile-network crowd estimation: speed, memory, freshness and accuracy.
 
 Usage: python bench/mobile_estimation.py [--subscribers 1000000] [--hours 24] [--epsilon 2] [--k 20]
-                                         [--sim-hours 2] [--no-sim] [--seed 7]
+                                         [--sim-hours 2] [--no-sim] [--no-synthetic] [--seed 7]
 Prints one JSON object:
 - `synthetic`: a full day of a city of `--subscribers` subscribers from tests/crowd/mobile/synthetic.py (people
   with a day of stays, phones with periodic updates, calls/sms/data, location updates, shadowing). Each 5-minute
@@ -14,7 +14,9 @@ Prints one JSON object:
   a cold start with no idle phone known yet, left out);
 - `simulator` (unless --no-sim, when beffroi.sim.phones exists): the same against the simulator's phones and
   truth on scenarios/paris2024.json, `--sim-hours` from 17:00 on 26 July 2024 after 75 minutes of warm-up,
-  per zone and per site, with the default settings and with a capacity density prior.
+  per zone and per site, with the default settings, with a capacity density prior, and with that prior and
+  idle survival (silent phones counted with the chance they are still in their last cell); per zone kind (`by_kind`:
+  MAPE and bias, to see which zones are wrong and in which direction). `--no-synthetic` runs the simulator alone.
 """
 
 from __future__ import annotations
@@ -293,6 +295,9 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
     configurations = {
         "default": EstimationSettings(**common),
         "capacity_prior": EstimationSettings(**common, zone_density=capacity_density(zones), outside_density=0.01),
+        "capacity_prior_idle_survival": EstimationSettings(
+            **common, zone_density=capacity_density(zones), outside_density=0.01, idle_survival=True
+        ),
     }
     runs = {
         name: Run(MobileEstimator(simulation.plan, zones, settings, PrivacySettings(k=args.k)))
@@ -342,12 +347,32 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
                 pairs.append((np.bincount(site_of, values, len(sites)), np.bincount(site_of, row, len(sites))))
         return _mape(pairs)
 
-    accuracy = {name: {**run.accuracy(truth_of, begin), "raw_per_site": by_site(run)} for name, run in runs.items()}
+    def by_kind(run: Run) -> dict[str, Any]:
+        rows: dict[str, list[tuple[float, float]]] = {}
+        for start, values in run.raw:
+            row = truth_of(start)
+            if start < begin or row is None:
+                continue
+            for index in np.flatnonzero(row > 500):
+                rows.setdefault(str(zones[index].kind), []).append((values[index], row[index]))
+        out = {}
+        for kind, pairs in sorted(rows.items()):
+            estimate, truth = np.array(pairs).T
+            ratio = estimate / truth - 1
+            out[kind] = {"mape": round(float(np.abs(ratio).mean()), 3), "bias": round(float(ratio.mean()), 3)}
+            out[kind]["pairs"] = len(pairs)
+        return out
+
+    accuracy = {
+        name: {**run.accuracy(truth_of, begin), "raw_per_site": by_site(run), "by_kind": by_kind(run)}
+        for name, run in runs.items()
+    }
     accuracy["capacity_prior"]["after_suppression_and_noise"] = noisy.accuracy(truth_of, begin)["published"]
     return {
         "truth": "beffroi.sim.phones (PhoneSimulation on scenarios/paris2024.json, people per place and minute)",
         "window": f"2024-07-26 17:00 +{args.sim_hours} h local, after 75 min of warm-up",
         "cells": len(simulation.plan.cells),
+        "venue_small_cells": sum(cell.azimuth_deg is None for cell in simulation.plan.cells),
         "zones": len(zones),
         "records": records,
         "set_up_s": round(set_up_s, 1),
@@ -367,9 +392,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sim-hours", type=float, default=2.0)
     parser.add_argument("--no-sim", action="store_true")
+    parser.add_argument("--no-synthetic", action="store_true")
     args = parser.parse_args()
     result: dict[str, Any] = {"bench": "mobile_estimation", "cores": psutil.cpu_count()}
-    result["synthetic"] = synthetic(args)
+    if not args.no_synthetic:
+        result["synthetic"] = synthetic(args)
     if not args.no_sim and importlib.util.find_spec("beffroi.sim.phones") is not None:
         result["simulator"] = simulator(args)
     print(json.dumps(result, indent=2))

@@ -3,7 +3,10 @@
 Macro masts stand on one hexagonal lattice per band of latitude (so neighbouring sites share masts), every point of
 it in dense areas, every 2nd in urban ones and every 4th in suburban ones, each mast nudged off the lattice and
 carrying three sectors (azimuths 0/120/240, beam 65°). Big stands, concourses, fan zones, plazas and platforms get
-an omnidirectional small cell. A cell *covers* a point within its range and, for a sector, within ±beam width of its
+dedicated venue coverage, as operators equip stadiums, stations and event sites (an indoor DAS sector per stand, small
+cells along a quay): omnidirectional small cells spread over the zone, one per VENUE_CELL_AREA_M2 of it (at least one),
+each reaching just past the part of the zone it serves, so that a phone in the zone is served by one of them rather
+than by the macro masts around. A cell *covers* a point within its range and, for a sector, within ±beam width of its
 azimuth (the 3GPP antenna pattern 12 dB down): neighbouring sectors overlap, and most points are covered by 3–6 cells.
 """
 
@@ -23,6 +26,7 @@ from beffroi.sim.phones.geography import (
     METRES_PER_DEGREE,
     PROFILES,
     Density,
+    inside_rings,
     site_density,
     site_departement,
 )
@@ -40,6 +44,14 @@ SMALL_EIRP_DBM = 41.0
 """A small cell's power plus the priority the operator gives it inside its venue."""
 SMALL_CELL_KINDS = frozenset({ZoneKind.STAND, ZoneKind.CONCOURSE, ZoneKind.FAN_ZONE, ZoneKind.PLAZA, ZoneKind.PLATFORM})
 SMALL_CELL_MIN_CAPACITY = 2000
+VENUE_CELL_AREA_M2 = 4000.0
+"""Zone area one venue small cell serves (a circle of about 36 m): close enough that it outshines the macro masts
+(20 dB stronger at 3.4 times the distance) over its part of the zone, even in dense Paris."""
+VENUE_CELL_MARGIN_M = 25.0
+"""How far a venue cell reaches past the farthest point of the part of the zone it serves."""
+VENUE_CELL_SPAN_M = 100.0
+"""Length of zone one venue cell serves along an elongated zone (a platform, a quay)."""
+MAX_VENUE_CELLS = 48
 MAX_CANDIDATES = 8
 """Cells considered to serve a point: its strongest covering ones (a weaker one hardly ever wins)."""
 
@@ -138,19 +150,48 @@ def cell_plan(
         for zone in site.zones:
             if zone.kind not in SMALL_CELL_KINDS or zone.capacity < SMALL_CELL_MIN_CAPACITY:
                 continue
-            min_lon, min_lat, max_lon, max_lat = catalogue.zones[zone.id].bounds
-            lon, lat = (min_lon + max_lon) / 2, (min_lat + max_lat) / 2
-            half_diagonal = (
-                math.hypot(
-                    (max_lon - min_lon) * METRES_PER_DEGREE * math.cos(math.radians(lat)),
-                    (max_lat - min_lat) * METRES_PER_DEGREE,
-                )
-                / 2
-            )
-            reach = min(max(half_diagonal + 40.0, 80.0), 300.0)
-            cells.append(Cell(f"{HOST_MCC}-{mnc}-{900_000 + small}-1", lon, lat, None, 360.0, round(reach), "4G"))
-            small += 1
+            bounds = catalogue.zones[zone.id].bounds
+            for lon, lat, reach in venue_cells(zone.geometry.coordinates, bounds, zone.area_m2):
+                cells.append(Cell(f"{HOST_MCC}-{mnc}-{900_000 + small}-1", lon, lat, None, 360.0, round(reach), "4G"))
+                small += 1
     return CellPlan(operator=operator, mcc=HOST_MCC, market_share=market_share, cells=cells)
+
+
+def venue_cells(
+    rings: list[list[tuple[float, float]]], box: Bounds, area_m2: float
+) -> list[tuple[float, float, float]]:
+    """The venue small cells of a zone (lon, lat, reach in metres): one per VENUE_CELL_AREA_M2 or per
+    VENUE_CELL_SPAN_M of its length, whichever asks for more (at most MAX_VENUE_CELLS), at the centres of equal
+    parts of the zone (k-means over a grid of points inside it, started from points spread along the zone: the same
+    zone always gets the same cells), each reaching the farthest point of its part plus VENUE_CELL_MARGIN_M."""
+    lat0 = (box[1] + box[3]) / 2
+    scale_x = METRES_PER_DEGREE * math.cos(math.radians(lat0))
+    width, height = (box[2] - box[0]) * scale_x, (box[3] - box[1]) * METRES_PER_DEGREE
+    wanted = max(area_m2 / VENUE_CELL_AREA_M2, math.hypot(width, height) / VENUE_CELL_SPAN_M)
+    count = int(min(max(math.ceil(wanted), 1), MAX_VENUE_CELLS))
+    step = max(math.sqrt(max(area_m2, 1.0) / (40.0 * count)), 1.0)
+    xs = np.arange(step / 2, max(width, step), step)
+    ys = np.arange(step / 2, max(height, step), step)
+    grid_x, grid_y = (axis.ravel() for axis in np.meshgrid(xs, ys))
+    inside = inside_rings(box[0] + grid_x / scale_x, box[1] + grid_y / METRES_PER_DEGREE, rings)
+    points = np.column_stack([grid_x[inside], grid_y[inside]]) if inside.any() else np.array([[width / 2, height / 2]])
+    count = min(count, points.shape[0])
+    axis = 0 if np.ptp(points[:, 0]) >= np.ptp(points[:, 1]) else 1
+    ordered = points[np.argsort(points[:, axis], kind="stable")]
+    centres = ordered[((np.arange(count) + 0.5) * ordered.shape[0] / count).astype(np.int64)]
+    for _ in range(12):
+        nearest = np.argmin(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+        for k in range(count):
+            if (nearest == k).any():
+                centres[k] = points[nearest == k].mean(axis=0)
+    nearest = np.argmin(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+    out = []
+    for k in range(count):
+        mine = points[nearest == k]
+        farthest = float(np.max(np.hypot(*(mine - centres[k]).T))) if mine.shape[0] else step
+        reach = farthest + step / 2 + VENUE_CELL_MARGIN_M
+        out.append((float(box[0] + centres[k, 0] / scale_x), float(box[1] + centres[k, 1] / METRES_PER_DEGREE), reach))
+    return out
 
 
 class CellArrays:

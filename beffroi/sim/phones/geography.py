@@ -4,9 +4,13 @@ a site, and what each density means for the network (mast spacing, cell range) a
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 import unicodedata
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from beffroi.sim.scenario import ScenarioSite
 
@@ -174,3 +178,18 @@ def site_density(site: ScenarioSite) -> Density:
         if km <= centre.urban_km:
             best = Density.URBAN
     return best
+
+
+def inside_rings(
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], rings: list[list[tuple[float, float]]]
+) -> npt.NDArray[np.bool_]:
+    """Whether each point is inside a polygon given as GeoJSON rings (even-odd rule over every ring: inside the outer
+    ring and outside its holes)."""
+    inside = np.zeros(lon.shape[0], dtype=bool)
+    for ring in rings:
+        for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+            if y1 == y2:
+                continue
+            crosses = (y1 > lat) != (y2 > lat)
+            inside ^= crosses & (lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1))
+    return inside

@@ -24,7 +24,7 @@ from beffroi.sim.crowd import (
 )
 from beffroi.sim.local_time import LocalTime
 from beffroi.sim.phones.cells import CellArrays, SiteArea
-from beffroi.sim.phones.geography import METRES_PER_DEGREE, PROFILES
+from beffroi.sim.phones.geography import METRES_PER_DEGREE, PROFILES, inside_rings
 from beffroi.sim.phones.population import (
     CATEGORIES,
     ROAMER_CARRY,
@@ -57,24 +57,6 @@ class PlaceInfo:
     area_m2: float
 
 
-def _inside(
-    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], rings: list[list[tuple[float, float]]]
-) -> npt.NDArray[np.bool_]:
-    """Even-odd rule over every ring: inside the outer ring and outside its holes."""
-    inside = np.zeros(lon.shape[0], dtype=bool)
-    for ring in rings:
-        xs = np.array([p[0] for p in ring])
-        ys = np.array([p[1] for p in ring])
-        for k in range(len(ring) - 1):
-            x1, y1, x2, y2 = xs[k], ys[k], xs[k + 1], ys[k + 1]
-            if y1 == y2:
-                continue
-            crosses = (y1 > lat) != (y2 > lat)
-            x_at = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
-            inside ^= crosses & (lon < x_at)
-    return inside
-
-
 def _in_box(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], box: Bounds) -> npt.NDArray[np.bool_]:
     return (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
 
@@ -93,7 +75,7 @@ def _polygon_spots(
     for _ in range(50):
         lon = rng.uniform(box[0], box[2], 4 * count)
         lat = rng.uniform(box[1], box[3], 4 * count)
-        keep = _inside(lon, lat, rings)
+        keep = inside_rings(lon, lat, rings)
         lons.append(lon[keep])
         lats.append(lat[keep])
         found += int(keep.sum())

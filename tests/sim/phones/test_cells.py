@@ -1,7 +1,8 @@
-"""The simulated cell plan: three-sector masts, small cells in big venues, overlapping coverage, determinism."""
+"""The simulated cell plan: three-sector masts, venue small cells, overlapping coverage, determinism."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from beffroi.sim.catalogue import Catalogue
 from beffroi.sim.phones import CellArrays, cell_plan
-from beffroi.sim.phones.cells import site_areas
+from beffroi.sim.phones.cells import site_areas, venue_cells
 from beffroi.sim.phones.geography import Density, site_density, site_departement
 from beffroi.sim.scenario import Scenario, load_scenario
 
@@ -43,17 +44,36 @@ def test_macro_masts_carry_three_sectors(scenario: Scenario) -> None:
     assert all(sorted(azimuths) == [0.0, 120.0, 240.0] for azimuths in masts.values())
 
 
-def test_big_stands_concourses_and_platforms_get_a_small_cell(scenario: Scenario) -> None:
+def test_big_stands_concourses_and_platforms_get_venue_cells_that_serve_them(scenario: Scenario) -> None:
     plan = cell_plan(scenario, seed=1)
-    small = [cell for cell in plan.cells if cell.azimuth_deg is None]
-    assert len(small) == 3  # stand-north (25,000), concourse (6,000), platform-1 (2,000); not the 3,000 gate
     cells = CellArrays(plan)
+    small = np.isnan(cells.azimuth)
+    # stand-north (25,000 on 22,500 m²): 6, concourse (6,400 m²): 2, platform-1 (10,000 m², 250 m long): 3;
+    # not the 3,000 gate
+    assert small.sum() == 11
+    assert cells.range_m[small].max() < 0.5 * np.median(cells.range_m)  # small cells by their reach
     catalogue = Catalogue(scenario)
+    rng = np.random.default_rng(0)
     for zone_id in ("stand-north", "concourse", "platform-1"):
         min_lon, min_lat, max_lon, max_lat = catalogue.zones[zone_id].bounds
-        corners = np.array([[min_lon, min_lat], [max_lon, max_lat], [(min_lon + max_lon) / 2, (min_lat + max_lat) / 2]])
-        covering = cells.covers(corners[:, 0], corners[:, 1])
-        assert covering[:, np.isnan(cells.azimuth)].any(axis=1).all(), zone_id
+        lon, lat = rng.uniform(min_lon, max_lon, 400), rng.uniform(min_lat, max_lat, 400)
+        index, _ = cells.candidates(lon, lat)
+        assert small[index[:, 0]].mean() > 0.9, zone_id  # the strongest cell is a venue cell almost everywhere
+
+
+def test_venue_cells_spread_over_a_long_zone() -> None:
+    ring = [
+        (2.0, 48.0),
+        (2.0 + 350 / 74_500, 48.0),
+        (2.0 + 350 / 74_500, 48.0 + 12 / 111_320),
+        (2.0, 48.0 + 12 / 111_320),
+    ]
+    box = (2.0, 48.0, 2.0 + 350 / 74_500, 48.0 + 12 / 111_320)
+    cells = venue_cells([[*ring, ring[0]]], box, 4200.0)
+    assert len(cells) == 4  # a 350 m platform: one per 100 m (rounded up), though its 4,200 m² would ask for 2
+    lons = sorted(lon for lon, _, _ in cells)
+    assert all(45 < (b - a) * 74_500 < 130 for a, b in itertools.pairwise(lons))
+    assert all(50 < reach < 110 for _, _, reach in cells)
 
 
 def test_coverage_overlaps_three_to_six_cells_almost_everywhere(paris: Scenario) -> None:
