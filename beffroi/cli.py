@@ -59,20 +59,74 @@ def main() -> None:
     """Beffroi: an open control tower for the security of large events, cities and sensitive sites."""
 
 
+def _secret_file(path: Path, length: int) -> Path:
+    """A random secret kept in `path`: made once (readable by its owner only from the start), then reused."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(length) + "\n")
+    return path
+
+
 def _demo_secret(data_dir: Path, name: str, env: str, length: int) -> str:
     """A demo secret: from the environment variable, else kept in DATA_DIR/NAME (mode 600), made once."""
     if os.environ.get(env):
         return os.environ[env]
-    path = data_dir / name
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    value = secrets.token_urlsafe(length)
-    path.write_text(value + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return value
+    return _secret_file(data_dir / name, length).read_text(encoding="utf-8").strip()
 
 
 DEMO_USER = "demo"
+DEMO_PHONE_DEPARTEMENT = "93"
+"""The département of the demo's phones (Seine-Saint-Denis: the Stade de France): its subscribers are residents."""
+DEMO_CELL_PLAN = "mobile-cell-plan.json"
+DEMO_MOBILE_SECRET = "mobile-secret"
+DEMO_MOBILE_ZONE = "stade-de-france-stand-n"
+"""A zone the demo's phones are in, to show its mobile-network figures."""
+
+
+def demo_phone_sections(data_dir: Path) -> dict[str, Any]:
+    """The demo's mobile-network sections: phones simulated on the sites of the demo cameras (the Stade de France
+    and its RER station), their operator's cell plan and a pseudonymisation secret kept in the data dir, and the
+    mobile worker on the bus stream (k and market share at their defaults)."""
+    from beffroi.workers.video_scenes import DEMO_CAMERAS
+
+    sites = sorted({str(camera["site_id"]) for camera in DEMO_CAMERAS})
+    return {
+        "sim": {"phones": sites},
+        "mobile": {
+            "enabled": True,
+            "cell_plan": str(data_dir / DEMO_CELL_PLAN),
+            "secret_file": str(data_dir / DEMO_MOBILE_SECRET),
+            "departement": DEMO_PHONE_DEPARTEMENT,
+        },
+    }
+
+
+def _plain_float(value: object) -> float:
+    """A float subclass (a NumPy scalar in the simulated plan) as a JSON number; anything else is not encodable."""
+    if isinstance(value, float):
+        return float(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__} in a cell plan")
+
+
+def write_demo_phone_files(config: BeffroiConfig) -> None:
+    """The simulated operator's cell plan of the phones' sites (rewritten each start: it follows the seed) and the
+    pseudonymisation secret (made once, mode 600), where `mobile.cell_plan` and `mobile.secret_file` say."""
+    import msgspec
+
+    from beffroi.sim.phones import cell_plan
+
+    mobile = config.mobile
+    assert mobile.cell_plan is not None and mobile.secret_file is not None
+    plan = cell_plan(
+        load_scenario(config.scenario), mobile.operator, mobile.market_share, config.sim.seed, sites=config.sim.phones
+    )
+    partial = mobile.cell_plan.with_name(f".{mobile.cell_plan.name}.partial")
+    partial.write_bytes(msgspec.json.encode(plan, enc_hook=_plain_float))
+    partial.replace(mobile.cell_plan)
+    _secret_file(mobile.secret_file, 32)
 
 
 def _prepare_demo(config: BeffroiConfig, password: str) -> str:
@@ -128,6 +182,13 @@ def _prepare_demo(config: BeffroiConfig, password: str) -> str:
     show_default=True,
     help="Analyse simulated camera scenes live (video analytics; on the default scenario only).",
 )
+@click.option(
+    "--phones/--no-phones",
+    default=True,
+    show_default=True,
+    help="Simulate the phones around the Stade de France and estimate crowds from their signalling (mobile-network "
+    "figures per zone every 5 minutes; on the default scenario only).",
+)
 def demo(
     host: str,
     port: int,
@@ -138,6 +199,7 @@ def demo(
     incidents_per_hour: float,
     mqtt: bool,
     cameras: bool,
+    phones: bool,
 ) -> None:
     """Everything in one process on the embedded default: SQLite, in-process bus, built-in simulator."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -162,18 +224,25 @@ def demo(
     }
     if scenario is not None:
         data["scenario"] = str(scenario)
-    elif cameras:
-        from beffroi.workers.video_scenes import DEMO_CAMERAS
+    else:
+        if cameras:
+            from beffroi.workers.video_scenes import DEMO_CAMERAS
 
-        data["video"] = {"simulated": DEMO_CAMERAS}
+            data["video"] = {"simulated": DEMO_CAMERAS}
+        if phones:
+            sections = demo_phone_sections(data_dir)
+            data["sim"].update(sections["sim"])
+            data["mobile"] = sections["mobile"]
     try:
         config = parse_config(data, "demo")
     except ConfigError as error:
         _fail_config(error)
     _setup_logging(config.log_level)
     try:
+        if config.mobile.enabled:
+            write_demo_phone_files(config)
         tenant = _prepare_demo(config, password)
-    except (BeffroiError, click.BadParameter) as error:
+    except (BeffroiError, click.BadParameter, OSError) as error:
         click.echo(f"beffroi: {error}", err=True)
         sys.exit(1)
     config = config.model_copy(update={"tenant": tenant})
@@ -189,6 +258,9 @@ def demo(
     click.echo(f"  API:     {base}/docs  (OpenAPI: {base}/api/openapi.json)")
     click.echo(f"  health:  curl {base}/health")
     click.echo(f"  ingest:  curl -H 'Authorization: Bearer {token}' -d @reading.json {base}/ingest/{config.tenant}")
+    if config.mobile.enabled:
+        where = ", ".join(config.sim.phones)
+        click.echo(f"  mobile:  {base}/api/zones/{DEMO_MOBILE_ZONE}/mobile  (phones simulated on {where})")
     click.echo("  stop with Ctrl-C")
     _run(Application(config, load_registry=False))
 

@@ -1,7 +1,8 @@
 """The demo's footprint: `beffroi demo` with the whole default scenario (3,600+ devices, 76 sites), its resident
-memory (peak VmHWM and samples), CPU and what it stored, against the 1 GiB budget. Prints one JSON object.
+memory (peak VmHWM and samples), CPU and what it stored, against the 1 GiB budget, with and without the simulated
+phones and the mobile worker (`--phones on|off|both`). Prints one JSON object.
 
-  .venv/bin/python bench/demo_footprint.py --seconds 120 --speed 1 --speed 10
+  .venv/bin/python bench/demo_footprint.py --seconds 120 --speed 1 --speed 10 --phones both
 """
 
 from __future__ import annotations
@@ -40,20 +41,33 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_demo(seconds: float, speed: float, workdir: Path) -> dict[str, Any]:
+def run_demo(seconds: float, speed: float, phones: bool, workdir: Path) -> dict[str, Any]:
     port = free_port()
-    data = workdir / f"speed-{speed:g}"
+    data = workdir / f"speed-{speed:g}-{'phones' if phones else 'no-phones'}"
     data.mkdir()
     log = (data / "demo.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "beffroi", "demo", "--data-dir", str(data), "--port", str(port), "--speed", str(speed)],
+        [
+            sys.executable,
+            "-m",
+            "beffroi",
+            "demo",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--speed",
+            str(speed),
+            "--phones" if phones else "--no-phones",
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "BEFFROI_INGEST_TOKEN": "bench"},
     )
     try:
-        deadline = time.monotonic() + 60
+        launched = time.monotonic()
+        deadline = launched + 60
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
@@ -63,6 +77,7 @@ def run_demo(seconds: float, speed: float, workdir: Path) -> dict[str, Any]:
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"the demo did not answer on /health: see {data / 'demo.log'}")
+        start_s = time.monotonic() - launched
         process = psutil.Process(proc.pid)
         cpu_before = sum(process.cpu_times()[:2])
         started = time.monotonic()
@@ -81,9 +96,13 @@ def run_demo(seconds: float, speed: float, workdir: Path) -> dict[str, Any]:
     readings = db.execute("SELECT count(*) FROM readings").fetchone()[0]
     alarms = db.execute("SELECT type, count(*) FROM alarms GROUP BY type").fetchall()
     dead = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+    mobile_slots = db.execute("SELECT count(*) FROM mobile_slots").fetchone()[0]
+    mobile_zones = db.execute("SELECT count(DISTINCT zone_id) FROM mobile_zone_figures").fetchone()[0]
     db.close()
     return {
         "speed": speed,
+        "phones": phones,
+        "start_s": round(start_s, 1),
         "seconds": round(wall, 1),
         "peak_rss_mb": round(peak, 1),
         "rss_last_mb": round(samples[-1], 1),
@@ -94,6 +113,8 @@ def run_demo(seconds: float, speed: float, workdir: Path) -> dict[str, Any]:
         "readings_per_s": round(readings / wall),
         "alarms_by_type": dict(alarms),
         "dead_letters": dead,
+        "mobile_slots_stored": mobile_slots,
+        "mobile_zones_with_figures": mobile_zones,
         "exit_code": proc.returncode,
     }
 
@@ -102,10 +123,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--speed", type=float, action="append", help="simulated seconds per second (repeatable)")
+    parser.add_argument(
+        "--phones",
+        choices=["on", "off", "both"],
+        default="both",
+        help="run the demo with the simulated phones and the mobile worker, without, or both (to compare)",
+    )
     args = parser.parse_args()
     speeds = args.speed or [1.0, 10.0]
+    variants = {"on": [True], "off": [False], "both": [False, True]}[args.phones]
     with tempfile.TemporaryDirectory(prefix="beffroi-demo-") as tmp:
-        runs = [run_demo(args.seconds, speed, Path(tmp)) for speed in speeds]
+        runs = [run_demo(args.seconds, speed, phones, Path(tmp)) for speed in speeds for phones in variants]
     print(json.dumps({"budget_mb": BUDGET_MB, "cores": os.cpu_count(), "runs": runs}, indent=2))
 
 

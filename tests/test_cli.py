@@ -6,19 +6,24 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from beffroi import __version__
-from beffroi.cli import main
-from beffroi.config import DEFAULT_SCENARIO
+from beffroi.cli import demo_phone_sections, main, write_demo_phone_files
+from beffroi.config import DEFAULT_SCENARIO, BeffroiConfig, parse_config
+from beffroi.sim.phones import PhoneSimulation
+from beffroi.sim.scenario import load_scenario
 from beffroi.store.store import Store
+from beffroi.workers.mobile import load_cell_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "scenarios" / "tests" / "tiny.json"
@@ -257,3 +262,91 @@ def test_serve_on_a_port_in_use_exits_1_with_a_clear_message(tmp_path: Path) -> 
     assert finished.returncode == 1, stderr
     assert f"beffroi: the API could not start on 127.0.0.1:{port}" in stderr
     assert "Traceback" not in stderr
+
+
+def demo_config(data_dir: Path, *extra: str) -> BeffroiConfig:
+    """The config `beffroi demo` builds (the phones' sections included), without starting anything."""
+    sections = demo_phone_sections(data_dir)
+    return parse_config(
+        {"data_dir": str(data_dir), "sim": {"seed": 5, **sections["sim"]}, "mobile": sections["mobile"]}, "demo"
+    )
+
+
+def test_the_demo_phones_are_on_the_camera_sites_with_a_cell_plan_and_a_private_secret_in_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    config = demo_config(tmp_path)
+    assert config.sim.phones == ["stade-de-france", "stade-de-france-rer-d"]
+    mobile = config.mobile
+    assert mobile.enabled and mobile.stream and mobile.k == 20 and mobile.market_share == 0.4
+    assert mobile.departement == "93"
+    assert mobile.cell_plan is not None and mobile.cell_plan.parent == tmp_path
+    assert mobile.secret_file is not None and mobile.secret_file.parent == tmp_path
+    write_demo_phone_files(config)
+    # the mobile worker reads the plan, and its cells are those the simulated phones are heard on
+    plan = load_cell_plan(mobile)
+    phones = PhoneSimulation(load_scenario(DEFAULT_SCENARIO), seed=5, sites=config.sim.phones)
+    assert [cell.id for cell in plan.cells] == [cell.id for cell in phones.plan.cells]
+    secret = mobile.read_secret(environ={})
+    assert len(secret) >= 32
+    assert stat.S_IMODE(mobile.secret_file.stat().st_mode) == 0o600
+    # a restart keeps the secret (pseudonyms stay comparable) and rewrites the plan
+    write_demo_phone_files(config)
+    assert mobile.read_secret(environ={}) == secret
+    assert not list(tmp_path.glob(".*partial"))
+    other = tmp_path / "other"
+    other.mkdir()
+    write_demo_phone_files(demo_config(other))
+    assert demo_config(other).mobile.read_secret(environ={}) != secret, "each install makes its own"
+
+
+def test_demo_help_offers_the_phones() -> None:
+    result = run("demo", "--help")
+    assert result.exit_code == 0
+    assert "--phones / --no-phones" in result.output
+
+
+@pytest.mark.slow
+def test_the_demo_answers_mobile_figures_for_a_stade_de_france_zone_after_a_slot(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "BEFFROI_DEMO_PASSWORD": "demo-test-password"}
+    args = ["demo", "--data-dir", str(tmp_path), "--port", str(port), "--speed", "20", "--no-cameras"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beffroi", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        token = None
+        deadline = time.monotonic() + 60.0
+        while token is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                login = {"tenant": "paris2024", "username": "demo", "password": "demo-test-password"}
+                answer = httpx.post(f"{base}/api/auth/login", json=login, timeout=2.0)
+                token = answer.json()["access_token"] if answer.status_code == 200 else None
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert token is not None, "the demo never let the demo user log in"
+        slots: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 90.0  # 5 simulated minutes and the lateness are under 20 s at 20×
+        while not slots and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(1.0)
+            answer = httpx.get(
+                f"{base}/api/zones/stade-de-france-stand-n/mobile",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5.0,
+            )
+            assert answer.status_code == 200, answer.text
+            slots = answer.json()["slots"]
+        assert slots, "no mobile slot for the Stade de France's north stand"
+        assert slots[0]["slot_end"] - slots[0]["slot_start"] == 300
+        assert slots[0]["operator"] == "Orange" and slots[0]["market_share"] == 0.4
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30.0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output.decode(errors="replace")
+    assert b"Traceback" not in output

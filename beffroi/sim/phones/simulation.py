@@ -16,6 +16,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from beffroi.domain.messages import SignallingRecords
 from beffroi.domain.signalling import CellPlan, SignallingBatch
 from beffroi.errors import ConfigError
 from beffroi.sim.catalogue import Catalogue
@@ -33,6 +34,8 @@ from beffroi.sim.seeding import derive_seed
 
 ANCHOR_HOUR = 4.0
 _DAY = 86_400.0
+RECORDS_PER_MESSAGE = 5_000
+"""Records per SignallingRecords message by default: ~250 kB of MessagePack, well under NATS's 1 MB limit."""
 
 Instant = datetime | float
 
@@ -101,6 +104,44 @@ class PhoneMinute:
             billing_area=np.take(sim.billing_codes, self.billing.astype(np.int64) + 1),
         )
 
+    def messages(
+        self,
+        tenant_id: str,
+        *,
+        ts_offset: float = 0.0,
+        chunk: int = RECORDS_PER_MESSAGE,
+        batch_prefix: str = "phones",
+    ) -> list[SignallingRecords]:
+        """The minute's records as the operator's probes would publish them on the bus: SignallingRecords of at
+        most `chunk` records each, in time order, cells by their ids in the plan, timestamps moved by `ts_offset`
+        (the simulator's emitted time). Each batch id (`<batch_prefix>-<minute>-<part>`) is the same for the same
+        minute, so a batch published twice is taken once."""
+        if chunk < 1:
+            raise ValueError(f"chunk must be at least 1 record (got {chunk})")
+        batch = self.batch()
+        ts = (batch.ts + ts_offset).tolist()
+        subscriber = batch.subscriber.tolist()
+        cell = np.take(self._sim.cell_ids, batch.cell).tolist()
+        event = batch.event.tolist()
+        home_mcc = batch.home_mcc.tolist()
+        billing = batch.billing_area.tolist()
+        operator = self._sim.plan.operator
+        minute = int(self.start // MINUTE)
+        return [
+            SignallingRecords(
+                batch_id=f"{batch_prefix}-{minute}-{part}",
+                tenant_id=tenant_id,
+                operator=operator,
+                ts=ts[first : first + chunk],
+                subscriber=subscriber[first : first + chunk],
+                cell=cell[first : first + chunk],
+                event=event[first : first + chunk],
+                home_mcc=home_mcc[first : first + chunk],
+                billing_area=billing[first : first + chunk],
+            )
+            for part, first in enumerate(range(0, len(ts), chunk))
+        ]
+
 
 def _seconds(instant: Instant) -> float:
     if isinstance(instant, datetime):
@@ -130,6 +171,8 @@ class PhoneSimulation:
         self._crowd = CrowdModel(self.catalogue, self._local, seed)
         self.plan: CellPlan = cell_plan(scenario, operator, market_share, seed, sites=sites)
         self.cells = CellArrays(self.plan)
+        self.cell_ids = np.array([cell.id for cell in self.plan.cells], dtype=np.str_)
+        """Each cell's id, in plan order (a record's `cell` indexes it)."""
         self.areas = site_areas(self.catalogue)
         self.places = Places(
             self.catalogue,
