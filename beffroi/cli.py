@@ -104,13 +104,6 @@ def demo_phone_sections(data_dir: Path) -> dict[str, Any]:
     }
 
 
-def _plain_float(value: object) -> float:
-    """A float subclass (a NumPy scalar in the simulated plan) as a JSON number; anything else is not encodable."""
-    if isinstance(value, float):
-        return float(value)
-    raise NotImplementedError(f"cannot encode {type(value).__name__} in a cell plan")
-
-
 def write_demo_phone_files(config: BeffroiConfig) -> None:
     """The simulated operator's cell plan of the phones' sites (rewritten each start: it follows the seed) and the
     pseudonymisation secret (made once, mode 600), where `mobile.cell_plan` and `mobile.secret_file` say."""
@@ -124,7 +117,7 @@ def write_demo_phone_files(config: BeffroiConfig) -> None:
         load_scenario(config.scenario), mobile.operator, mobile.market_share, config.sim.seed, sites=config.sim.phones
     )
     partial = mobile.cell_plan.with_name(f".{mobile.cell_plan.name}.partial")
-    partial.write_bytes(msgspec.json.encode(plan, enc_hook=_plain_float))
+    partial.write_bytes(msgspec.json.encode(plan))
     partial.replace(mobile.cell_plan)
     _secret_file(mobile.secret_file, 32)
 

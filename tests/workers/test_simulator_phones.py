@@ -64,7 +64,7 @@ def phone_config(tmp_path: Path, *, sim: dict[str, Any] | None = None, **section
     """The tiny scenario with phones on its stadium, the mobile worker on its cell plan (written here), k=5."""
     plan = tmp_path / "cell-plan.json"
     simulated = cell_plan(load_scenario(TINY), "Orange", 0.4, SEED, sites=[SITE])
-    plan.write_bytes(msgspec.json.encode(simulated, enc_hook=float))  # venue cells' positions may be NumPy floats
+    plan.write_bytes(msgspec.json.encode(simulated))
     secret = tmp_path / "mobile-secret"
     secret.write_text("a-test-secret-of-32-bytes-at-least!\n")
     data: dict[str, Any] = {

@@ -152,7 +152,9 @@ def cell_plan(
                 continue
             bounds = catalogue.zones[zone.id].bounds
             for lon, lat, reach in venue_cells(zone.geometry.coordinates, bounds, zone.area_m2):
-                cells.append(Cell(f"{HOST_MCC}-{mnc}-{900_000 + small}-1", lon, lat, None, 360.0, round(reach), "4G"))
+                # Plain floats (the geometry is numpy's): the plan is written as JSON.
+                cell_id = f"{HOST_MCC}-{mnc}-{900_000 + small}-1"
+                cells.append(Cell(cell_id, float(lon), float(lat), None, 360.0, float(round(reach)), "4G"))
                 small += 1
     return CellPlan(operator=operator, mcc=HOST_MCC, market_share=market_share, cells=cells)
 

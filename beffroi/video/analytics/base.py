@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pydantic
 from shapely.geometry import LineString, Polygon
 
@@ -126,7 +127,8 @@ class FrameContext:
 @dataclass(frozen=True, slots=True)
 class VideoEvent:
     """An event an analytic raises: its type (the analytic's event type), time, the tracks involved, the zone or
-    line, a confidence in [0, 1], the boxes to draw on the snapshot, and details (counts, speeds…)."""
+    line, a confidence in [0, 1], the boxes to draw on the snapshot, and details (counts, speeds…). Numbers computed
+    with numpy become plain Python numbers here, so the event always encodes for the bus."""
 
     type: str
     ts: float
@@ -137,6 +139,20 @@ class VideoEvent:
     zone: str | None = None
     boxes: tuple[Box, ...] = ()
     details: dict[str, AttributeValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ts", float(self.ts))
+        object.__setattr__(self, "confidence", float(self.confidence))
+        object.__setattr__(self, "track_ids", tuple(int(i) for i in self.track_ids))
+        object.__setattr__(self, "details", {key: _plain(value) for key, value in self.details.items()})
+
+
+def _plain(value: AttributeValue) -> AttributeValue:
+    """A numpy scalar (np.float64 is a float, np.bool_ is not a bool) as the Python value it holds."""
+    if isinstance(value, np.generic):
+        plain: AttributeValue = value.item()
+        return plain
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,11 @@ import itertools
 from collections import Counter
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 
+from beffroi.domain.signalling import CellPlan
 from beffroi.sim.catalogue import Catalogue
 from beffroi.sim.phones import CellArrays, cell_plan
 from beffroi.sim.phones.cells import site_areas, venue_cells
@@ -30,6 +32,11 @@ def test_the_plan_is_fixed_by_the_seed(scenario: Scenario) -> None:
     assert (plan.operator, plan.mcc, plan.market_share) == ("Orange", 208, 0.4)
     assert len(plan.index()) == len(plan.cells)  # unique ids
     assert all(cell.id.startswith("208-01-") for cell in plan.cells)
+
+
+def test_the_plan_is_written_and_read_back_as_json(scenario: Scenario) -> None:
+    plan = cell_plan(scenario, seed=1)
+    assert msgspec.json.decode(msgspec.json.encode(plan), type=CellPlan) == plan  # plain numbers, venue cells too
 
 
 def test_macro_masts_carry_three_sectors(scenario: Scenario) -> None:
