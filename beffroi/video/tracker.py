@@ -1,6 +1,7 @@
 """The multi-object tracker: follows detections from frame to frame under small, never reused ids (ByteTrack-like:
 IoU of boxes predicted by a constant-velocity Kalman filter, low-score detections kept to extend existing tracks,
-and a centre-distance fallback so fast objects at low frame rates keep their id)."""
+a centre-distance fallback so fast objects at low frame rates keep their id, and a change of posture — a fall,
+getting up — recognised by the box keeping its place on the ground while its shape turns)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ _STATE_CODE = {TrackState.TENTATIVE: _TENTATIVE, TrackState.CONFIRMED: _CONFIRME
 _MAX_HEIGHT_RATIO = 1.5
 """The centre-distance fallback only pairs boxes whose heights differ by less than this factor."""
 _MAX_WIDTH_RATIO = 2.0
+_LYING_LENGTH = (0.5, 2.0)
+"""A change of posture pairs a tall box with a low one at least the first fraction of the tall box's height wide (a
+body lying along the ground is about as long as it stood tall; a bag at someone's feet is much shorter) and at most
+the second fraction of the tall box's height or width (not a whole group seen as one blob)."""
 
 
 class _Memory:
@@ -48,7 +53,13 @@ class Tracker:
     only extend confirmed ones. A match needs an IoU of `match_iou` (`low_match_iou` for low-score detections) with
     the predicted box, or else, for what is left, a centre within `centre_gate` box heights of the predicted centre
     plus `max_speed` box heights per second since the track was last seen (sizes alike). Where pairs compete, the
-    likeliest under the motion model win. Labels must agree, unless track and detection are both low-confidence.
+    likeliest under the motion model win. A confirmed or lost track left unmatched then takes a detection (of any
+    usable score) that looks like the same object after a change of posture: one box `_MAX_HEIGHT_RATIO` times
+    taller than the other, the low one wider than high and about as long as the tall one is high, their bottoms
+    (where they touch the ground) within `reshape_gate` of the object's length, overlapping across the image; the motion
+    model then restarts at the new box. Labels must agree, unless track and detection are both low-confidence; only
+    detections scoring `high_score` or more vote for a track's label (a low-score one may be a fallen person's
+    shape that the detector calls an object).
     A track is confirmed after `confirm_hits` matches in a row; a tentative track missing one frame is dropped; a
     confirmed one becomes lost and is dropped after `max_lost_s` unseen. A new high-score detection overlapping a
     matched one by more than `duplicate_iou` starts nothing. Tracks keep their last `history` points (filtered
@@ -71,12 +82,16 @@ class Tracker:
         duplicate_iou: float = 0.7,
         velocity_window_s: float = 1.0,
         score_smoothing: float = 0.3,
+        reshape_gate: float = 0.3,
         motion: BoxMotionModel | None = None,
     ) -> None:
         if not 0.0 <= low_score <= high_score <= 1.0:
             raise ValueError("scores must satisfy 0 <= low_score <= high_score <= 1")
-        if confirm_hits < 1 or history < 2 or max_lost_s < 0 or velocity_window_s <= 0:
-            raise ValueError("confirm_hits >= 1, history >= 2, max_lost_s >= 0 and velocity_window_s > 0 are needed")
+        if confirm_hits < 1 or history < 2 or max_lost_s < 0 or velocity_window_s <= 0 or reshape_gate < 0:
+            raise ValueError(
+                "confirm_hits >= 1, history >= 2, max_lost_s >= 0, velocity_window_s > 0 and reshape_gate >= 0 are"
+                " needed"
+            )
         self.ground = ground
         self.high_score = high_score
         self.low_score = low_score
@@ -90,6 +105,7 @@ class Tracker:
         self.duplicate_iou = duplicate_iou
         self.velocity_window_s = velocity_window_s
         self.score_smoothing = score_smoothing
+        self.reshape_gate = reshape_gate
         self.motion = motion or BoxMotionModel()
         self._tracks: list[Track] = []
         self._memory: list[_Memory] = []
@@ -121,14 +137,17 @@ class Tracker:
         mean, cov = self.motion.predict(self._mean, self._cov, dt)
 
         dets, det_boxes, scores = self._usable(detections)
-        matches = self._associate(dets, det_boxes, scores, mean, cov, ts)
+        matches, reshaped = self._associate(dets, det_boxes, scores, mean, cov, ts)
 
         det_rows = np.array([d for d, _ in matches], dtype=np.intp)
         track_rows = np.array([t for _, t in matches], dtype=np.intp)
         if len(matches):
-            mean[track_rows], cov[track_rows] = self.motion.update(
-                mean[track_rows], cov[track_rows], boxes_to_measurements(det_boxes[det_rows])
-            )
+            measured = boxes_to_measurements(det_boxes[det_rows])
+            mean[track_rows], cov[track_rows] = self.motion.update(mean[track_rows], cov[track_rows], measured)
+            if reshaped.any():
+                # A new posture: the box's past sizes and speeds say nothing about the next ones.
+                rows = track_rows[reshaped]
+                mean[rows], cov[rows] = self.motion.initiate(measured[reshaped])
         matched_boxes = states_to_boxes(mean[track_rows]) if len(matches) else np.zeros((0, 4))
         new_rows = self._new_track_rows(dets, det_boxes, scores, det_rows)
         grounds = self._grounds(np.concatenate((matched_boxes, det_boxes[new_rows])))
@@ -174,12 +193,13 @@ class Tracker:
         mean: FloatArray,
         cov: FloatArray,
         ts: float,
-    ) -> list[tuple[int, int]]:
-        """(detection, track) pairs: high-score detections by IoU with confirmed and lost tracks, low-score ones with
-        confirmed tracks, high-score ones with tentative tracks, then the centre-distance fallback."""
+    ) -> tuple[list[tuple[int, int]], BoolArray]:
+        """(detection, track) pairs and which of them are changes of posture: high-score detections by IoU with
+        confirmed and lost tracks, low-score ones with confirmed tracks, high-score ones with tentative tracks, the
+        centre-distance fallback, then changes of posture."""
         n_dets, n_tracks = len(dets), len(self._tracks)
         if n_dets == 0 or n_tracks == 0:
-            return []
+            return [], np.zeros(0, dtype=bool)
         predicted = states_to_boxes(mean)
         iou = iou_matrix(det_boxes, predicted)
         compatible = self._compatible(dets)
@@ -188,6 +208,7 @@ class Tracker:
         track_free = np.ones(n_tracks, dtype=bool)
         high = scores >= self.high_score
         matches: list[tuple[int, int]] = []
+        reshaped: list[bool] = []
         det_centres = boxes_to_measurements(det_boxes)  # (cx, cy, w, h) rows
         pred_centres = boxes_to_measurements(predicted)
         # The predicted spread of each track's measurement (cx, cy, w, h), for the likelihood of a detection.
@@ -195,15 +216,24 @@ class Tracker:
         inverse = np.linalg.inv(innovation_cov)
         log_det = np.linalg.slogdet(innovation_cov)[1]
 
-        def stage(rows: BoolArray, cols: BoolArray, allowed: BoolArray | None) -> None:
+        def stage(rows: BoolArray, cols: BoolArray, allowed: BoolArray | None, reshape: bool = False) -> None:
             row_idx, col_idx = np.flatnonzero(rows & det_free), np.flatnonzero(cols & track_free)
             if row_idx.size == 0 or col_idx.size == 0:
                 return
             sub = compatible[row_idx][:, col_idx]
-            if allowed is None:
+            if reshape:
+                sub &= self._reshaped(det_boxes[row_idx], predicted[col_idx])
+            elif allowed is None:
                 sub &= self._near(det_centres[row_idx], pred_centres[col_idx], col_idx, ts)
             else:
                 sub &= allowed[row_idx][:, col_idx]
+
+            def foot_cost(r: IntArray, c: IntArray) -> FloatArray:
+                # Changes of posture compete on how far the ground contact moved, in lengths of the object.
+                d, t = det_boxes[row_idx[r]], predicted[col_idx[c]]
+                length = np.maximum(d[:, 2:] - d[:, :2], t[:, 2:] - t[:, :2]).max(axis=1)
+                gap = np.hypot((d[:, 0] + d[:, 2] - t[:, 0] - t[:, 2]) / 2, d[:, 3] - t[:, 3])
+                return np.asarray(gap / length, dtype=np.float64)
 
             def likelihood_cost(r: IntArray, c: IntArray) -> FloatArray:
                 # Where pairs compete the likeliest under the motion model win (IoU would weigh the narrow side
@@ -213,11 +243,12 @@ class Tracker:
                 distance2 = np.einsum("ki,kij,kj->k", offset, inverse[t], offset)
                 return np.asarray(distance2 + log_det[t], dtype=np.float64)
 
-            for r, c in best_pairs(sub, likelihood_cost):
+            for r, c in best_pairs(sub, foot_cost if reshape else likelihood_cost):
                 d, t = int(row_idx[r]), int(col_idx[c])
                 det_free[d] = False
                 track_free[t] = False
                 matches.append((d, t))
+                reshaped.append(reshape)
 
         stage(high, states != _TENTATIVE, iou >= self.match_iou)
         stage(~high, states == _CONFIRMED, iou >= self.low_match_iou)
@@ -225,7 +256,8 @@ class Tracker:
         # The fallback on centres; a tentative track with a velocity already has its prediction: only IoU confirms it.
         hits = np.array([t.hits for t in self._tracks], dtype=np.int64)
         stage(high, (states != _TENTATIVE) | (hits == 1), None)
-        return matches
+        stage(np.ones(n_dets, dtype=bool), states != _TENTATIVE, None, reshape=True)
+        return matches, np.array(reshaped, dtype=bool)
 
     def _compatible(self, dets: list[Detection]) -> BoolArray:
         """Which detection may extend which track: the same label, or both low-confidence."""
@@ -250,6 +282,29 @@ class Tracker:
             (distance <= gate[None, :]) & (height_ratio <= _MAX_HEIGHT_RATIO) & (width_ratio <= _MAX_WIDTH_RATIO)
         )
         return near
+
+    def _reshaped(self, det: FloatArray, pred: FloatArray) -> BoolArray:
+        """Which detections (x1, y1, x2, y2 rows) may be which predicted boxes' objects after a change of posture:
+        one box `_MAX_HEIGHT_RATIO` times taller than the other, the low one wider than high and about as long as
+        the tall one is high, their bottoms within `reshape_gate` of the object's length (the longest side of the
+        two boxes: standing or lying, a body's length does not change), overlapping across the image."""
+        det_h, pred_h = det[:, None, 3] - det[:, None, 1], pred[None, :, 3] - pred[None, :, 1]
+        det_w, pred_w = det[:, None, 2] - det[:, None, 0], pred[None, :, 2] - pred[None, :, 0]
+        det_low = det_h <= pred_h
+        tall = np.maximum(det_h, pred_h)
+        low_h = np.minimum(det_h, pred_h)
+        low_w = np.where(det_low, det_w, pred_w)
+        length = np.maximum(tall, np.maximum(det_w, pred_w))
+        across = np.minimum(det[:, None, 2], pred[None, :, 2]) - np.maximum(det[:, None, 0], pred[None, :, 0])
+        reshaped: BoolArray = (
+            (tall >= _MAX_HEIGHT_RATIO * low_h)
+            & (low_w >= low_h)
+            & (low_w >= _LYING_LENGTH[0] * tall)
+            & (low_w <= _LYING_LENGTH[1] * np.maximum(tall, np.where(det_low, pred_w, det_w)))
+            & (np.abs(det[:, None, 3] - pred[None, :, 3]) <= self.reshape_gate * length)
+            & (across > 0)
+        )
+        return reshaped
 
     def _new_track_rows(
         self, dets: list[Detection], det_boxes: FloatArray, scores: FloatArray, matched: IntArray
@@ -285,12 +340,13 @@ class Tracker:
         track.hits += 1
         track.last_seen = ts
         track.score += self.score_smoothing * (det.score - track.score)
-        labels = memory.labels
-        labels[det.label] = labels.get(det.label, 0) + 1
         memory.low_confidence += int(det.low_confidence)
         track.low_confidence = 2 * memory.low_confidence > track.hits
-        if labels.get(track.label, 0) < labels[det.label]:
-            track.label = det.label
+        if det.score >= self.high_score:
+            labels = memory.labels
+            labels[det.label] = labels.get(det.label, 0) + 1
+            if labels.get(track.label, 0) < labels[det.label]:
+                track.label = det.label
         x1, y1, x2, y2 = box
         track.history.append(TrackPoint(ts, Box(x1, y1, x2, y2), ground))
         memory.times.append(ts)

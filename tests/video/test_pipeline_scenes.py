@@ -18,7 +18,15 @@ from beffroi.video.frames import Frame
 from beffroi.video.pipeline import CameraPipeline, person_size_from
 
 WIDTH, HEIGHT, FPS = 640, 360, 5.0
-AUTHORISED = ["forbidden_zone", "person_on_ground", "abandoned_object", "counting", "wrong_way", "crowd_movement"]
+AUTHORISED = [
+    "forbidden_zone",
+    "person_on_ground",
+    "abandoned_object",
+    "counting",
+    "wrong_way",
+    "crowd_movement",
+    "outside_decree",
+]
 
 
 @dataclass
@@ -109,16 +117,20 @@ def test_a_gate_is_counted_and_most_who_walk_the_wrong_way_are_found_at_once() -
     assert abs(counted_in - true_in) <= 0.15 * true_in, (counted_in, true_in)
     assert counted_out <= true_out + 6
     assert found >= 2
-    assert raised <= 8
+    assert raised <= 6  # 5 here: 2 right, 3 in the first seconds (the backgrounds warming up)
     assert float(np.mean(errors)) < 2.5
 
 
-def test_an_entry_into_a_restricted_zone_and_a_bag_left_behind_are_found() -> None:
+def test_an_entry_a_bag_left_behind_a_fall_and_a_long_stay_are_found() -> None:
     scene = incidents_scene(300, width=WIDTH, height=HEIGHT, fps=FPS, duration_s=70.0)
-    outcome = run(
-        scene,
-        {"forbidden_zone": {"zones": ["restricted"]}, "abandoned_object": {"unattended_s": 15.0}, "zone_count": {}},
-    )
+    analytics = {
+        "forbidden_zone": {"zones": ["restricted"]},
+        "abandoned_object": {"unattended_s": 15.0},
+        "person_down": {},
+        "loitering": {"zones": ["benches"], "dwell_s": 30.0},
+        "zone_count": {},
+    }
+    outcome = run(scene, analytics)
     entered = true_start(scene, "camera_intrusion")
     intrusions = outcome.of_type("camera_intrusion")
     assert intrusions and all(entered - 1.0 <= event.ts <= entered + 4.0 for event in intrusions)
@@ -126,6 +138,16 @@ def test_an_entry_into_a_restricted_zone_and_a_bag_left_behind_are_found() -> No
     left = float(bag.details["unattended_ts"]) + 15.0
     assert any(left - 2.0 <= event.ts <= left + 8.0 for event in outcome.of_type("abandoned_object"))
     assert len(outcome.of_type("abandoned_object")) <= 2  # the box kept by its owner may show once
+    # The fall: the tracker follows the person from upright to lying, down 5 s after; one place, one or two events.
+    fell = true_start(scene, "person_down")
+    downs = outcome.of_type("person_down")
+    assert downs and all(fell + 4.0 <= event.ts <= fell + 15.0 for event in downs), [e.ts for e in downs]
+    assert len(downs) <= 2
+    # The long stay: the tracker loses the person several times here (merges with passers-by, a new id that starts
+    # elsewhere); no stay may be made up, nor raised twice.
+    stayed = true_start(scene, "loitering") + 30.0
+    stays = outcome.of_type("loitering")
+    assert len(stays) <= 1 and all(stayed - 1.0 <= event.ts for event in stays), [e.ts for e in stays]
     assert float(np.mean(outcome.count_errors["square"])) < 1.0
 
 

@@ -390,3 +390,55 @@ def test_a_duplicate_detection_of_a_tracked_person_starts_no_track() -> None:
         echo = Detection(Box(main.box.x1 + 2, main.box.y1 + 4, main.box.x2 + 1, main.box.y2), 0.7, PERSON)
         tracks = tracker.update([main, echo] if i >= 3 else [main], i * 0.1)
         assert [t.id for t in tracks] == [1]
+
+
+def lying(left: float, foot_y: float, length: float = 100.0, score: float = 0.9, **kw: bool | str) -> Detection:
+    """A body lying along the ground from `left`: as long as it stood tall, a third of that high."""
+    label = str(kw.get("label", PERSON))
+    return Detection(Box(left, foot_y - length / 3, left + length, foot_y), score, label, bool(kw.get("low", False)))
+
+
+def test_a_person_who_falls_keeps_their_track_through_the_change_of_shape() -> None:
+    # Walking right at 50 px/s, then falling forward in 0.2 s: the box turns from 40 × 100 to 100 × 33, its bottom
+    # stays on the ground, its centre jumps 50 px right and 30 px down — no overlap the IoU stages accept. A fallback
+    # detector's detections (low-confidence) throughout.
+    tracker = Tracker()
+    for i in range(20):
+        tracks = tracker.update([person(100 + 5 * i, 300, low=True)], i * 0.1)
+    mid_fall = Detection(Box(190, 245, 250, 295), 0.7, PERSON, True)
+    tracks = tracker.update([mid_fall], 2.0)
+    assert [(t.id, t.state) for t in tracks] == [(1, TrackState.CONFIRMED)]
+    # Lying: the detector calls the low shape an object at a low score; the track keeps it and stays a person.
+    for i in range(21, 40):
+        tracks = tracker.update([lying(195, 300, score=0.4, label=OBJECT, low=True)], i * 0.1)
+        assert [t.id for t in tracks] == [1]
+    track = tracks[0]
+    assert track.state is TrackState.CONFIRMED and track.label == PERSON and track.hits == 40
+    assert track.box.width > 2 * track.box.height  # the filter restarted at the new shape, not a blend of both
+    assert track.box.y2 == pytest.approx(300, abs=1)
+    # Getting up where they lay: the same track again.
+    for i in range(40, 45):
+        tracks = tracker.update([person(240, 300, low=True)], i * 0.1)
+        assert [t.id for t in tracks] == [1]
+    assert tracks[0].box.height > 2 * tracks[0].box.width
+
+
+def test_a_short_object_at_a_persons_feet_is_not_a_fall() -> None:
+    # A bag put down at the feet (low, but much shorter than the person is tall) and a long low shape far from the
+    # feet are not the person after a change of posture: they start tracks of their own.
+    tracker = Tracker()
+    for i in range(10):
+        tracks = tracker.update([person(300, 300)], i * 0.1)
+    bag = Detection(Box(310, 270, 340, 300), 0.9, OBJECT)
+    tracks = tracker.update([bag], 1.0)
+    assert [(t.id, t.state) for t in tracks] == [(1, TrackState.LOST), (2, TrackState.TENTATIVE)]
+    tracker = Tracker()
+    for i in range(10):
+        tracker.update([person(300, 300)], i * 0.1)
+    tracks = tracker.update([lying(300, 360)], 1.0)  # its bottom 60 px below the feet
+    assert [(t.id, t.state) for t in tracks] == [(1, TrackState.LOST), (2, TrackState.TENTATIVE)]
+
+
+def test_a_negative_reshape_gate_is_refused() -> None:
+    with pytest.raises(ValueError, match="reshape_gate >= 0"):
+        Tracker(reshape_gate=-0.1)

@@ -6,11 +6,14 @@ analytic is refused at start-up unless the camera's `authorised` list names "out
 without an `authorised` list may run the decree's types only).
 
 The stay survives short excursions: it ends when the track has been seen outside the zone for more than
-`max_exit_s`. A lost track (occlusion) keeps its stay for as long as the tracker keeps the track; a track the
-tracker drops and finds again under a new id starts a new stay. Nothing about the person is kept beyond the track.
+`max_exit_s`. A lost track (occlusion, someone walking in front) keeps its stay for `handover_s`: if the tracker
+finds it again the stay goes on, and if a new track appears where the lost one was last seen (within half a
+person's height, plus half a height per second since, at a similar size) within that time, the new track carries
+the stay on (the tracker often finds a person again under a new id). Position and size only: nothing about the
+person's looks or identity is used or kept beyond the track.
 
 Settings (`[analytics.loitering]`): `zones`, `labels` (default ["person"]), `dwell_s` (default 120),
-`max_exit_s` (default 3.0).
+`max_exit_s` (default 3.0), `handover_s` (default 3.0; 0: a new id starts a new stay).
 Event details: `entered_at` (start of the stay), `dwell_s`, `label`, `low_confidence` and `confidence_factor` (the
 confidence is the track's score, × 0.6 for a track from a fallback detector).
 """
@@ -49,6 +52,8 @@ class LoiteringSettings(Section):
     """A stay longer than this is loitering."""
     max_exit_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 3.0
     """A stay survives the track being seen outside the zone for up to this long."""
+    handover_s: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 3.0
+    """A lost track's stay waits this long for the track, or a new one in its place, to carry it on."""
 
 
 @dataclass(slots=True)
@@ -67,7 +72,7 @@ class Loitering(ZoneStayAnalytic[_Stay]):
     legal_basis = LegalBasis.OUTSIDE_DECREE
 
     def __init__(self, settings: LoiteringSettings, zones: list[CameraZone]) -> None:
-        super().__init__(zones, settings.labels)
+        super().__init__(zones, settings.labels, settings.handover_s)
         self.settings = settings
 
     def _new_state(self) -> _Stay:

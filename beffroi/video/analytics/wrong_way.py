@@ -6,15 +6,27 @@ moves against the allowed direction, either
 - along a corridor: `zone` and the allowed direction, as a vector in image coordinates (`allowed_direction`,
   x right, y down) or as a map bearing (`allowed_bearing_deg`, 0 = north, 90 = east; needs the ground plane).
 
-Progress against the allowed direction is the foot's position along the wrong way minus the lowest it has been
-since the run began (the run begins when the track enters the corridor, or when it is first seen for a line):
-a track has gone the wrong way once that progress reaches `min_distance_m` (metres on the ground plane) or
-`min_distance_px` (pixels, a camera without a ground plane) over at least `min_s` seconds. Walking the right way
-keeps the progress at zero; standing still keeps it within the foot's jitter; walking along a line gives none.
-With a ground plane, an image `allowed_direction` is taken at the corridor's centroid and distances are metres.
+The foot of a track is taken as the median of its last `smooth_points` positions (each coordinate apart), so a box
+that jumps for one frame (a detection merged with a neighbour's, or split) moves nothing. Progress against the
+allowed direction is that foot's position along the wrong way minus the lowest it has been since the run began (the
+run begins when the track enters the corridor, or when it is first seen for a line): a track has gone the wrong way
+once that progress reaches `min_distance_m` (metres on the ground plane) or `min_distance_px` (pixels, a camera
+without a ground plane) over at least `min_s` seconds. Walking the right way keeps the progress at zero; standing
+still keeps it within the foot's jitter; walking along a line gives none. With a ground plane, an image
+`allowed_direction` is taken at the corridor's centroid and distances are metres.
+
+A foot that moves faster than `max_speed_m_s` on the ground (`max_speed_heights_s` box heights per second without a
+ground plane) between two points did not walk there: the tracker swapped people (in a flow, onto someone further
+away), and the run starts again from there (the line side included). A lost track's run waits `handover_s` seconds:
+the track carries it on if the tracker finds it again, or a new track that appears where the lost one was last seen,
+soon after and at a similar size, takes it over (people walking against a flow cross others, and trackers drop their
+ids there) with where its walk began, unless it is first seen on the other side of the line (the step from the one to
+the other would make up a crossing: in a flow the new track is often someone else). Position and size only, no
+identity.
 
 Settings (`[analytics.wrong_way]`): `line` + `forbidden_direction`, or `zone` + `allowed_direction` |
-`allowed_bearing_deg`; `labels` (default ["person"]), `min_distance_m` (2.0), `min_distance_px` (60), `min_s` (1.0).
+`allowed_bearing_deg`; `labels` (default ["person"]), `min_distance_m` (1.5), `min_distance_px` (60), `min_s` (1.0),
+`smooth_points` (3), `max_speed_m_s` (4.0), `max_speed_heights_s` (2.5), `handover_s` (2.0).
 Event details: `mode` ("line" | "corridor"), `direction` ("in" | "out" | "against"), `distance_m` or
 `distance_px`, `duration_s`, `speed_m_s` or `speed_px_s`, `label`, `low_confidence`, `confidence_factor` (the
 confidence is the track's score, × 0.6 for a track from a fallback detector). The event's `zone` is the line's or
@@ -24,6 +36,8 @@ the corridor's name.
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -44,6 +58,7 @@ from beffroi.video.analytics.base import (
     register,
 )
 from beffroi.video.analytics.line_crossing import RIGHT, DirectedLine, LineSide
+from beffroi.video.analytics.track_handover import Handover
 from beffroi.video.analytics.zone_stays import LOW_CONFIDENCE_FACTOR, TIME_TOLERANCE_S, points_after
 from beffroi.video.detections import PERSON
 from beffroi.video.ground import GroundPlane
@@ -69,12 +84,21 @@ class WrongWaySettings(Section):
     allowed_bearing_deg: Annotated[float, Field(ge=0.0, lt=360.0, allow_inf_nan=False)] | None = None
     """The allowed way along the corridor as a map bearing (0 = north, 90 = east); needs the ground plane."""
     labels: Annotated[tuple[str, ...], Field(min_length=1)] = (PERSON,)
-    min_distance_m: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 2.0
+    min_distance_m: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1.5
     """How far against the allowed way a track must go, on a camera with a ground plane."""
     min_distance_px: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 60.0
     """How far against the allowed way a track must go, on a camera without a ground plane."""
     min_s: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 1.0
     """For how long at least (a jump of the foot in one frame is not a walk)."""
+    smooth_points: Annotated[int, Field(ge=1, le=15)] = 3
+    """The foot is the median of this many last positions of the track (1: the last one as is)."""
+    max_speed_m_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 4.0
+    """A foot moving faster than this on the ground between two points has not walked or run there: the track
+    jumped to someone else (identities swap in a crowd), and the run starts again from there."""
+    max_speed_heights_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 2.5
+    """The same on a camera without a ground plane, in the foot's box heights per second (about 4 m/s)."""
+    handover_s: Annotated[float, Field(ge=0.0, le=60.0, allow_inf_nan=False)] = 2.0
+    """A lost track's run waits this long for the track, or a new one in its place, to carry it on (0: never)."""
 
     @field_validator("allowed_direction")
     @classmethod
@@ -100,6 +124,8 @@ class WrongWayGeometry:
 
 @dataclass(slots=True)
 class _Run:
+    recent: deque[tuple[float, float, float, float, float]]
+    """The last points of the foot: time, image x, y and the position in the unit of `wrong` (x, y)."""
     last_ts: float = -math.inf
     low: float | None = None
     """The lowest position along the wrong way since the run began; None outside the corridor."""
@@ -108,6 +134,8 @@ class _Run:
     through: bool = False
     """Line mode: the track crossed the segment the forbidden way and is still on that side."""
     alerted: bool = False
+    previous: tuple[float, float, float] | None = None
+    """The last median foot: time, x, y (metres on the ground plane, else image pixels)."""
 
 
 class WrongWay:
@@ -123,7 +151,9 @@ class WrongWay:
             shapely.prepare(geometry.corridor)
         self._labels = frozenset(settings.labels)
         self._min_distance = settings.min_distance_m if geometry.ground is not None else settings.min_distance_px
+        self._max_speed = settings.max_speed_m_s if geometry.ground is not None else settings.max_speed_heights_s
         self._runs: dict[int, _Run] = {}
+        self._handover: Handover[_Run] | None = Handover(settings.handover_s) if settings.handover_s > 0 else None
 
     def update(self, context: FrameContext) -> AnalyticOutput:
         """Follow each confirmed track's new points along the wrong way; an event when one has gone far enough."""
@@ -133,11 +163,15 @@ class WrongWay:
         owners: list[Track] = []
         points: list[TrackPoint] = []
         for track in context.tracks:
-            if track.state is not TrackState.CONFIRMED or track.label not in self._labels:
+            if track.label not in self._labels:
                 continue
-            run = self._runs.get(track.id)
+            if track.state is not TrackState.CONFIRMED:
+                if track.state is TrackState.LOST and self._handover is not None and track.id in self._runs:
+                    self._handover.leave(track.id, self._runs.pop(track.id), track.box, track.last_seen)
+                continue
+            run = self._runs.get(track.id) or self._taken_over(track)
             if run is None:
-                run = self._runs[track.id] = _Run()
+                run = self._runs[track.id] = self._new_run()
             if run.alerted:
                 continue
             fresh = points_after(track, run.last_ts)
@@ -147,23 +181,48 @@ class WrongWay:
         if not points:
             return output
         geometry = self.geometry
-        feet = np.array([point.box.foot for point in points], dtype=np.float64)
-        positions = (self._metric(feet, points) @ np.array(geometry.wrong)).tolist()
+        raw_feet = np.array([point.box.foot for point in points], dtype=np.float64)
+        metric = self._metric(raw_feet, points)
+        feet = np.empty_like(raw_feet)
+        positions: list[float] = []
+        times: list[float] = []
+        jumps: list[bool] = []
+        on_ground = geometry.ground is not None
+        for row, (track, point) in enumerate(zip(owners, points, strict=True)):
+            # The median of the last points (and of their times), point by point in time order.
+            run = self._runs[track.id]
+            run.recent.append((point.ts, raw_feet[row, 0], raw_feet[row, 1], metric[row, 0], metric[row, 1]))
+            ts, fx, fy, mx, my = (statistics.median(column) for column in zip(*run.recent, strict=True))
+            previous = run.previous
+            if previous is None or ts <= previous[0]:
+                jumps.append(False)
+            elif on_ground:
+                jumps.append(math.hypot(mx - previous[1], my - previous[2]) > self._max_speed * (ts - previous[0]))
+            else:
+                step = math.hypot(fx - previous[1], fy - previous[2]) / max(point.box.height, 1.0)
+                jumps.append(step > self._max_speed * (ts - previous[0]))
+            run.previous = (ts, mx, my) if on_ground else (ts, fx, fy)
+            times.append(ts)
+            feet[row] = (fx, fy)
+            positions.append(mx * geometry.wrong[0] + my * geometry.wrong[1])
+            run.last_ts = point.ts
         if geometry.line is not None:
             offsets = geometry.line.offsets(feet).tolist()
             inside = [True] * len(points)
         else:
             offsets = [0.0] * len(points)
             inside = shapely.contains_xy(geometry.corridor, feet[:, 0], feet[:, 1]).tolist()
-        for track, point, foot, position, offset, is_inside in zip(
-            owners, points, feet.tolist(), positions, offsets, inside, strict=True
+        for track, ts, foot, position, offset, is_inside, jump in zip(
+            owners, times, feet.tolist(), positions, offsets, inside, jumps, strict=True
         ):
             run = self._runs[track.id]
-            run.last_ts = point.ts
             if run.alerted:
                 continue
+            if jump:
+                # Faster than anyone runs: the track went over to someone else. Start again from here.
+                run.side, run.through, run.low = LineSide(), False, None
             if geometry.line is not None:
-                crossed = run.side.step(geometry.line, point.ts, (foot[0], foot[1]), offset, 0.0)
+                crossed = run.side.step(geometry.line, ts, (foot[0], foot[1]), offset, 0.0)
                 if run.side.side != geometry.forbidden_side:
                     run.through = False
                 elif crossed:
@@ -172,13 +231,41 @@ class WrongWay:
                 run.low = None
                 continue
             if run.low is None or position < run.low:
-                run.low, run.low_ts = position, point.ts
-            distance, duration = position - run.low, point.ts - run.low_ts
+                run.low, run.low_ts = position, ts
+            distance, duration = position - run.low, ts - run.low_ts
             wrong_way = geometry.line is None or run.through
             if wrong_way and distance >= self._min_distance and duration >= self.settings.min_s - TIME_TOLERANCE_S:
                 run.alerted = True
                 output.events.append(self._event(context.ts, track, distance, duration))
         return output
+
+    def _new_run(self) -> _Run:
+        return _Run(deque(maxlen=self.settings.smooth_points))
+
+    def _taken_over(self, track: Track) -> _Run | None:
+        """The run a confirmed track the analytic does not follow yet gets from the handover: its own (found
+        again), or that of a lost track whose place it takes (from its first point on)."""
+        if self._handover is None or not track.history:
+            return None
+        run = self._handover.back(track.id)
+        if run is None:
+            first = track.history[0]
+            run = self._handover.claim(first.box, first.ts)
+            if run is not None and self._across(run, first):
+                run = None  # on the other side of the line already: taking over would make up a crossing
+            if run is not None:
+                run.last_ts = first.ts - TIME_TOLERANCE_S
+        if run is not None:
+            self._runs[track.id] = run
+        return run
+
+    def _across(self, run: _Run, point: TrackPoint) -> bool:
+        """Line mode: whether `point` is on the other side of the line from where the run was last."""
+        line = self.geometry.line
+        if line is None or run.side.side == 0:
+            return False
+        offset = float(line.offsets(np.array([point.box.foot], dtype=np.float64))[0])
+        return offset != 0 and (offset > 0) != (run.side.side > 0)
 
     def _metric(self, feet: npt.NDArray[np.float64], points: list[TrackPoint]) -> npt.NDArray[np.float64]:
         """The feet in the unit of `wrong`: metres on the ground (the tracker's when it gave them), else pixels."""

@@ -1,6 +1,7 @@
 """What the analytics that follow tracks in and out of zones share: the track points not seen yet, the camera's
-zones by name, one state per (track, zone) advanced point by point with the zones tested for all points at once,
-and the event of a track in a zone (its confidence lowered for a fallback detector's track)."""
+zones by name, one state per (track, zone) advanced point by point with the zones tested for all points at once
+(optionally handed over to the track that takes the place of a lost one), and the event of a track in a zone (its
+confidence lowered for a fallback detector's track)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import shapely
 
 from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import AnalyticOutput, CameraView, CameraZone, FrameContext, LegalBasis, VideoEvent
+from beffroi.video.analytics.track_handover import Handover
 from beffroi.video.tracks import Track, TrackPoint, TrackState
 
 LOW_CONFIDENCE_FACTOR = 0.6
@@ -82,18 +84,26 @@ class _TrackStates(Generic[StateT]):
 class ZoneStayAnalytic(ABC, Generic[StateT]):
     """Follows each confirmed track of the watched labels point by point in and out of the zones; subclasses say
     what a point does to a (track, zone) state and which event it raises. A track that leaves the frame is
-    forgotten; a lost one keeps its state until the tracker drops it."""
+    forgotten; a lost one keeps its state until the tracker drops it. With `handover_s` > 0, the states of a lost
+    track wait that long in a handover instead: the track gets them back if the tracker finds it again, or a new
+    track that appears where it was last seen takes them over (see `track_handover`)."""
 
     kind: str
     legal_basis: LegalBasis
 
-    def __init__(self, zones: list[CameraZone], labels: Sequence[str]) -> None:
+    def __init__(
+        self,
+        zones: list[CameraZone],
+        labels: Sequence[str],
+        handover_s: float = 0.0,
+    ) -> None:
         self.zones = zones
         self._polygons = [shapely.Polygon(zone.polygon.exterior.coords) for zone in zones]
         for polygon in self._polygons:
             shapely.prepare(polygon)
         self._labels = frozenset(labels)
         self._tracks: dict[int, _TrackStates[StateT]] = {}
+        self._handover: Handover[_TrackStates[StateT]] | None = Handover(handover_s) if handover_s > 0 else None
 
     @abstractmethod
     def _new_state(self) -> StateT:
@@ -115,9 +125,13 @@ class ZoneStayAnalytic(ABC, Generic[StateT]):
         owners: list[Track] = []
         points: list[TrackPoint] = []
         for track in context.tracks:
-            if track.state is not TrackState.CONFIRMED or track.label not in self._labels:
+            if track.label not in self._labels:
                 continue
-            known = self._tracks.get(track.id)
+            if track.state is not TrackState.CONFIRMED:
+                if track.state is TrackState.LOST and self._handover is not None and track.id in self._tracks:
+                    self._handover.leave(track.id, self._tracks.pop(track.id), track.box, track.last_seen)
+                continue
+            known = self._tracks.get(track.id) or self._taken_over(track)
             fresh = points_after(track, known.last_ts if known else -math.inf)
             owners += [track] * len(fresh)
             points += fresh
@@ -135,3 +149,18 @@ class ZoneStayAnalytic(ABC, Generic[StateT]):
                 if self._step(state, point.ts, bool(is_inside)):
                     output.events.append(self._event(context.ts, track, zone, state))
         return output
+
+    def _taken_over(self, track: Track) -> _TrackStates[StateT] | None:
+        """The states a confirmed track the analytic does not follow yet gets from the handover: its own (found
+        again), or those of a lost track whose place it takes (from its first point on)."""
+        if self._handover is None or not track.history:
+            return None
+        states = self._handover.back(track.id)
+        if states is None:
+            first = track.history[0]
+            claimed = self._handover.claim(first.box, first.ts)
+            if claimed is not None:
+                states = _TrackStates(first.ts - TIME_TOLERANCE_S, claimed.per_zone)
+        if states is not None:
+            self._tracks[track.id] = states
+        return states

@@ -61,11 +61,48 @@ def test_a_short_excursion_keeps_the_stay_a_long_one_ends_it() -> None:
     assert found[1].details["entered_at"] == pytest.approx(111.0)
 
 
-def test_an_occlusion_keeps_the_stay_but_a_new_track_starts_a_new_one() -> None:
+def test_an_occlusion_keeps_the_stay() -> None:
     occluded = still(1, *IN, 0.0, 130.0, hidden=[(50.0, 56.0)])
-    first = still(2, 450.0, 450.0, 0.0, 100.0)
-    second = still(3, 450.0, 450.0, 100.5, 200.0)  # the tracker lost the person and found them as a new track
-    found = run([occluded, first, second], 200.0)
+    found = run([occluded], 200.0)
+    assert [(event.track_ids, round(event.ts, 6)) for event in found] == [((1,), 120.5)]
+
+
+def lost_then_found_as(new_id: int, at: tuple[float, float], after_s: float, height_px: float = 100.0) -> list[Walk]:
+    """Someone on the bench from 0 s whom the tracker loses at 100 s (lost 1 s, then dropped) and finds again
+    `after_s` later as a new track at `at`."""
+    first = still(2, 450.0, 450.0, 0.0, 101.0, hidden=[(100.5, 101.0)])
+    second = still(new_id, *at, 100.0 + after_s, 260.0, height_px=height_px)
+    return [first, second]
+
+
+def test_a_new_track_where_a_lost_one_was_carries_its_stay_on() -> None:
+    found = run(lost_then_found_as(3, (460.0, 455.0), 1.0), 200.0)
+    assert [(event.track_ids, round(event.ts, 6)) for event in found] == [((3,), 120.5)]  # as if never lost
+    assert found[0].details["entered_at"] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    ("at", "after_s", "height_px", "settings"),
+    [
+        ((560.0, 450.0), 1.0, 100.0, {}),  # a person's height away
+        ((455.0, 450.0), 4.5, 100.0, {}),  # after handover_s
+        ((455.0, 450.0), 1.0, 40.0, {}),  # much smaller: someone else, further away
+        ((455.0, 450.0), 1.0, 100.0, {"handover_s": 0}),  # handing over turned off
+    ],
+    ids=["far", "late", "smaller", "off"],
+)
+def test_a_new_track_elsewhere_later_or_of_another_size_starts_a_new_stay(
+    at: tuple[float, float], after_s: float, height_px: float, settings: dict[str, Any]
+) -> None:
+    found = run(lost_then_found_as(3, at, after_s, height_px), 250.0, settings)
+    assert [event.track_ids for event in found] == [(3,)]
+    assert found[0].details["entered_at"] == pytest.approx(100.0 + after_s)
+
+
+def test_a_lost_track_found_again_keeps_its_stay_and_gives_it_to_nobody() -> None:
+    back = still(1, *IN, 0.0, 130.0, hidden=[(50.0, 51.0)])
+    newcomer = still(5, 505.0, 500.0, 52.0, 100.0)  # arrives next to them after they are found again
+    found = run([back, newcomer], 200.0)
     assert [(event.track_ids, round(event.ts, 6)) for event in found] == [((1,), 120.5)]
 
 
@@ -98,6 +135,7 @@ def test_loitering_is_outside_the_decree_and_needs_an_explicit_authorisation() -
         ({"zones": ["bench", "hall"]}, "analytics.loitering: zones: no zone 'hall' on camera cam-1"),
         ({"zones": ["bench"], "dwell_s": 0}, "analytics.loitering.dwell_s:"),
         ({"zones": ["bench"], "max_exit_s": -1}, "analytics.loitering.max_exit_s:"),
+        ({"zones": ["bench"], "handover_s": -1}, "analytics.loitering.handover_s:"),
         ({"zones": ["bench"], "dwell": 60}, "analytics.loitering.dwell:"),
     ],
 )

@@ -11,7 +11,7 @@ import pytest
 import beffroi.video.analytics.person_down  # noqa: F401  (registers the analytic)
 from beffroi.errors import ConfigError
 from beffroi.video.analytics.base import Analytic, CameraView, LegalBasis, registered
-from beffroi.video.detections import OBJECT, Detection
+from beffroi.video.detections import OBJECT, Box, Detection
 from beffroi.video.tracks import TrackState
 from tests.video.analytics.crowd_builders import Person, build_one, camera, detection, play, rect
 
@@ -46,13 +46,14 @@ def test_a_fall_then_five_seconds_down_raises_one_event() -> None:
     played = play(analytic, view, postures((0, UPRIGHT), *falling(10.0)), 0.0, 40.0)
     (event,) = played.events
     assert event.type == "person_down" and event.legal_basis is LegalBasis.PERSON_ON_GROUND
-    assert event.ts == pytest.approx(15.2)  # lying (aspect 0.5 ≤ 0.8) from 10.2, down 5 s
+    # Lying (aspect 0.5 ≤ 0.8) from 10.2; the median of the last 3 aspects says so at 10.4; down 5 s.
+    assert event.ts == pytest.approx(15.4)
     assert event.track_ids == (1,)
     assert event.boxes == (LYING.box,)
     assert event.zone == "platform"
     assert event.details == {
         "down_s": 5.0,
-        "fell_at": 10.2,
+        "fell_at": 10.4,
         "aspect": 0.33,
         "upright_aspect": 2.5,
         "drop_px": 30.0,
@@ -78,6 +79,40 @@ def test_someone_lying_from_the_start_or_a_slow_lie_down_is_no_fall() -> None:
     assert play(analytic, view, scene, 0.0, 40.0).events == []
 
 
+def test_a_box_that_only_widens_or_flickers_is_no_fall() -> None:
+    # A group far away seen as one blob that spreads: as high as before, much wider (aspect 0.6), centre lower.
+    analytic, view = watch()
+    spread = UPRIGHT.moved(y=UPRIGHT.y + 20, width=150)
+    assert play(analytic, view, postures((0, UPRIGHT), (10, spread)), 0.0, 40.0).events == []
+    # A fallen person whose box turns tall for one frame (a passer-by merged with it) is still down...
+    analytic, view = watch()
+    scene = postures((0, UPRIGHT), *falling(10.0), (12.0, UPRIGHT), (12.2, LYING))
+    assert [e.ts for e in play(analytic, view, scene, 0.0, 30.0).events] == pytest.approx([15.4])
+    # ... and an upright person whose box is low and wide for one frame has not fallen.
+    analytic, view = watch()
+    assert play(analytic, view, postures((0, UPRIGHT), (10, LYING), (10.2, UPRIGHT)), 0.0, 30.0).events == []
+
+
+def test_a_person_standing_where_a_lost_fallen_person_lay_is_no_evidence() -> None:
+    analytic, view = watch()
+    lost = LYING.moved(state=TrackState.LOST, last_seen=11.0)
+    box = LYING.box
+    upright_here = Box(box.x1 + 15, box.y2 - 70, box.x1 + 75, box.y2)  # overlaps the lying box by IoU 0.35, tall
+    standing = [detection(upright_here)]
+    scene = postures((0, UPRIGHT), *falling(10.0), (11.2, lost), (13.0, None), detections=lambda ts: standing)
+    assert play(analytic, view, scene, 0.0, 30.0).events == []
+
+
+def test_a_lost_fallen_person_hidden_behind_a_passer_by_stays_down() -> None:
+    analytic, view = watch()
+    lost = LYING.moved(state=TrackState.LOST, last_seen=11.0)
+    box = LYING.box
+    blob = [detection(Box(box.x1 - 5, box.y2 - 100, box.x2 + 5, box.y2 + 2))]  # tall, covering the whole body
+    scene = postures((0, UPRIGHT), *falling(10.0), (11.2, lost), (13.0, None), detections=lambda ts: blob)
+    (event,) = play(analytic, view, scene, 0.0, 30.0).events
+    assert event.ts == pytest.approx(15.4) and event.boxes == (LYING.box,)
+
+
 def test_moving_while_down_restarts_the_clock() -> None:
     analytic, view = watch()
     dragged = LYING.moved(x=LYING.x + 60)
@@ -92,7 +127,7 @@ def test_a_lost_fallen_person_stays_down_while_a_detection_overlaps() -> None:
     blob = [detection(LYING.box, label=OBJECT, low_confidence=True)]
     scene = postures((0, UPRIGHT), *falling(10.0), (11.2, lost), (13.0, None), detections=lambda ts: blob)
     (event,) = play(analytic, view, scene, 0.0, 30.0).events
-    assert event.ts == pytest.approx(15.2)
+    assert event.ts == pytest.approx(15.4)
     analytic, view = watch({"lost_grace_s": 3.0})
     scene = postures((0, UPRIGHT), *falling(10.0), (11.2, lost), (13.0, None))
     assert play(analytic, view, scene, 0.0, 30.0).events == []
@@ -102,7 +137,7 @@ def test_getting_up_rearms_for_a_second_fall() -> None:
     analytic, view = watch()
     scene = postures((0, UPRIGHT), *falling(10.0), (20.0, UPRIGHT), *falling(30.0))
     played = play(analytic, view, scene, 0.0, 40.0)
-    assert [e.ts for e in played.events] == pytest.approx([15.2, 35.2])
+    assert [e.ts for e in played.events] == pytest.approx([15.4, 35.4])
 
 
 def test_only_falls_in_the_watched_zones_are_reported() -> None:
@@ -133,6 +168,14 @@ def test_legal_basis_outside_the_authorisation_is_refused() -> None:
             "upright_aspect (1.5) (got 1.1)",
         ),
         ({"down_s": 0}, "analytics.person_down.down_s: Input should be greater than 0 (got 0)"),
+        (
+            {"low_fraction": 1.5},
+            "analytics.person_down.low_fraction: Input should be less than or equal to 1 (got 1.5)",
+        ),
+        (
+            {"smooth_points": 0},
+            "analytics.person_down.smooth_points: Input should be greater than or equal to 1 (got 0)",
+        ),
         (
             {"zones": ["roof"]},
             "analytics.person_down: zones: unknown zone 'roof' (the camera's zones: platform, tracks)",
