@@ -13,10 +13,16 @@ analytics use it where the hidden share (`cover`) reaches `dense_cover` and it e
 (see `beffroi.video.analytics.people_in_zones`). (The silhouette-area variant, weighting by a whole person's image
 area, cannot count a dense crowd seen this way: a 12 m² zone holding 60 people shows room for ~11 unhidden
 silhouettes.)
+
+Walkers seen obliquely can still hide enough ground to look dense (ten people walking to a gate 15–20 m from a
+camera 5 m up hide half of its approach). A packed crowd cannot walk at a free pace, though: by the fundamental
+diagram of pedestrian flow (Weidmann 1993), people at 2 p/m² walk at ~0.6 m/s, at 4 p/m² at ~0.15 m/s. Where the
+zone's followed people walk faster than the estimate's density allows (`flow_allows`), the estimate is not used.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -39,6 +45,41 @@ METHOD_DETECTIONS = "detections"
 """A zone's count came from the tracks and detections in it."""
 METHOD_OCCUPANCY = "occupancy"
 """A zone's count came from the occupancy estimate (a dense zone)."""
+
+
+FREE_SPEED_M_S = 1.34
+"""Weidmann's free walking speed."""
+JAM_DENSITY = 5.4
+"""Weidmann's density (p/m²) at which a crowd stops."""
+WEIDMANN_GAMMA = 1.913
+"""Weidmann's shape parameter (m⁻²)."""
+FLOW_TOLERANCE_M_S = 0.5
+"""How much faster than the fundamental diagram's speed the followed people may walk before a density is ruled
+out (the measured diagrams spread by ~0.3 m/s, and a track's speed over its last second is noisier still)."""
+FLOW_QUANTILE = 0.5
+"""The followed people's speed that judges the flow: their median."""
+MIN_FLOW_TRACKS = 2
+"""The fewest followed people with a known speed that can rule a density out."""
+
+
+def crowd_speed(density: float) -> float:
+    """The walking speed (m/s) of a crowd at `density` p/m² by Weidmann's fundamental diagram (0 from the jam
+    density on)."""
+    if density <= 0:
+        return FREE_SPEED_M_S
+    if density >= JAM_DENSITY:
+        return 0.0
+    return FREE_SPEED_M_S * (1.0 - math.exp(-WEIDMANN_GAMMA * (1.0 / density - 1.0 / JAM_DENSITY)))
+
+
+def flow_allows(density: float, speeds: Sequence[float]) -> bool:
+    """Whether people walking at `speeds` (m/s, the known speeds of a zone's followed people) can be in a crowd of
+    `density` p/m²: false when at least MIN_FLOW_TRACKS of them walk faster than the fundamental diagram allows at
+    that density (plus FLOW_TOLERANCE_M_S), judged by their median (the tracker's boxes jump between merged people
+    and give a standing crowd's tracks some speed, a walker's track some more or less)."""
+    if len(speeds) < MIN_FLOW_TRACKS:
+        return True
+    return float(np.quantile(speeds, FLOW_QUANTILE)) <= crowd_speed(density) + FLOW_TOLERANCE_M_S
 
 
 class OccupancySettings(Section):

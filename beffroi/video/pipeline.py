@@ -40,7 +40,7 @@ from beffroi.video.detectors.registry import PersonSize
 from beffroi.video.frames import Frame
 from beffroi.video.ground import GroundPlane
 from beffroi.video.motion import MotionGate, MotionResult, MotionSettings, small_grey
-from beffroi.video.presence import Presence, PresenceBackground
+from beffroi.video.presence import Presence, PresenceBackground, people_mask
 from beffroi.video.tracker import Tracker
 from beffroi.video.tracks import Track, TrackState
 
@@ -219,7 +219,6 @@ class CameraPipeline:
         stats.frames += 1
         started = time.perf_counter()
         motion = self.gate.update(frame.image) if self.gate is not None else None
-        presence = self._presence(frame, motion)
         after_motion = time.perf_counter()
         times.motion += after_motion - started
         regions, whole = self._regions_to_detect(frame.ts, motion)
@@ -238,7 +237,10 @@ class CameraPipeline:
             times.tracker += time.perf_counter() - after_detector
         else:
             stats.skipped_still += 1
+        presence_started = time.perf_counter()
+        presence = self._presence(frame, motion, tracks, detections)
         analytics_started = time.perf_counter()
+        times.motion += analytics_started - presence_started
         context = FrameContext(
             ts=frame.ts,
             tracks=tracks,
@@ -259,15 +261,21 @@ class CameraPipeline:
         times.analytics += time.perf_counter() - analytics_started
         return FrameResult(frame.ts, events, zone_counts, line_counts, tracks, detections, motion, regions is not None)
 
-    def _presence(self, frame: Frame, motion: MotionResult | None) -> Presence | None:
-        """This frame's presence mask, on the motion gate's grey frame (or one made alike without a gate)."""
+    def _presence(
+        self, frame: Frame, motion: MotionResult | None, tracks: list[Track], detections: list[Detection]
+    ) -> Presence | None:
+        """This frame's presence mask, on the motion gate's grey frame (or one made alike without a gate), where
+        the person tracks (lost ones too: someone hidden a moment) and this frame's person detections are."""
         if self.presence is None:
             return None
         grey = motion.grey if motion is not None else None
         if grey is None:
             height = self.gate.settings.height if self.gate is not None else MotionSettings().height
             grey, _ = small_grey(frame.image, height)
-        return Presence(self.presence.update(grey), (frame.width, frame.height))
+        size = (frame.width, frame.height)
+        boxes = [t.box for t in tracks if t.label == PERSON] + [d.box for d in detections if d.label == PERSON]
+        people = people_mask((grey.shape[0], grey.shape[1]), size, boxes)
+        return Presence(self.presence.update(grey, people), size)
 
     def _regions_to_detect(self, ts: float, motion: MotionResult | None) -> tuple[list[Box] | None, bool]:
         """Where the detector looks, and whether that is the whole frame: (regions, False) for the moving regions,

@@ -1,5 +1,6 @@
 """Occupancy: the share of a zone's ground that what stands there hides, weighted through the ground plane (pixels far
-away hold more ground), and the people it stands for; on synthetic presence masks."""
+away hold more ground), and the people it stands for; on synthetic presence masks. The densities the walking
+speeds of a zone's people allow."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import pytest
 
 from beffroi.video.camera import GroundConfig
 from beffroi.video.ground import GroundPlane
-from beffroi.video.occupancy import OccupancyEstimator, OccupancySettings
+from beffroi.video.occupancy import (
+    FREE_SPEED_M_S,
+    OccupancyEstimator,
+    OccupancySettings,
+    crowd_speed,
+    flow_allows,
+)
 from beffroi.video.presence import Presence
 
 FRAME = (640, 360)
@@ -109,3 +116,16 @@ def test_bad_input_is_refused_naming_what_is_wrong() -> None:
         OccupancySettings(full_cover_density=0.0)
     with pytest.raises(pydantic.ValidationError, match="dense_cover"):
         OccupancySettings(dense_cover=1.5)
+
+
+def test_the_fundamental_diagram_gives_the_speed_a_density_allows() -> None:
+    assert crowd_speed(0.0) == FREE_SPEED_M_S
+    assert crowd_speed(1.0) == pytest.approx(1.06, abs=0.01)
+    assert crowd_speed(2.0) == pytest.approx(0.61, abs=0.01)
+    assert crowd_speed(4.0) == pytest.approx(0.16, abs=0.01)
+    assert crowd_speed(6.0) == 0.0
+    # walkers at a free pace rule out 3 p/m², a crowd shuffling at 0.3 m/s does not; one track alone says nothing
+    assert not flow_allows(3.0, [1.2, 1.3, 1.1])
+    assert flow_allows(3.0, [0.3, 0.2, 1.4])
+    assert flow_allows(3.0, [1.4])
+    assert flow_allows(0.5, [1.3, 1.4])

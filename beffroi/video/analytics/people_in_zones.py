@@ -23,6 +23,7 @@ from beffroi.video.occupancy import (
     OccupancyEstimator,
     OccupancySettings,
     ZoneOccupancy,
+    flow_allows,
 )
 from beffroi.video.tracks import Track, TrackState
 
@@ -182,7 +183,16 @@ class ZonePeopleCounter:
             count, method = max(len(members), detected), METHOD_DETECTIONS
             if estimate is not None and self.occupancy is not None and estimate.cover >= self.occupancy.dense_cover:
                 occupied = math.floor(estimate.people + 0.5)
-                if occupied > count:
+                if occupied > count and self._flow_allows(estimate, zone, people, members):
                     count, method = occupied, METHOD_OCCUPANCY
             counts.append(ZonePeople(zone, count, len(members), detected, members, method, estimate))
         return people, counts
+
+    @staticmethod
+    def _flow_allows(estimate: ZoneOccupancy, zone: CameraZone, people: PeopleFrame, members: IntArray) -> bool:
+        """Whether the zone's followed people walk slowly enough for the estimate's density (walkers that hide
+        much ground are not a packed crowd: `beffroi.video.occupancy.flow_allows`)."""
+        if not zone.area_m2:
+            return True
+        speeds = people.speeds[members]
+        return flow_allows(estimate.people / zone.area_m2, [float(v) for v in speeds[~np.isnan(speeds)]])
