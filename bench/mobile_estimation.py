@@ -14,9 +14,14 @@ Prints one JSON object:
   a cold start with no idle phone known yet, left out);
 - `simulator` (unless --no-sim, when beffroi.sim.phones exists): the same against the simulator's phones and
   truth on scenarios/paris2024.json, `--sim-hours` from 17:00 on 26 July 2024 after 75 minutes of warm-up,
-  per zone and per site, with the default settings, with a capacity density prior, and with that prior and
-  idle survival (silent phones counted with the chance they are still in their last cell); per zone kind (`by_kind`:
-  MAPE and bias, to see which zones are wrong and in which direction). `--no-synthetic` runs the simulator alone.
+  per zone and per site, with the default settings, with a capacity density prior, with that prior and idle
+  survival (silent phones counted with the chance they are still in their last cell), and with idle survival
+  whose phones that left follow the heard ones (`idle_follow`); per zone kind (`by_kind`: MAPE and bias, to see
+  which zones are wrong and in which direction, and whether the cell plan resolves them). `resolvable`: MAPE over
+  the zones the estimator marks resolvable (resolution >= `min_resolution`, from the cell plan, the zones and the
+  prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind.
+  The synthetic city also runs idle survival, dropped and followed (raw MAPE). `--no-synthetic` runs the simulator
+  alone.
 """
 
 from __future__ import annotations
@@ -189,6 +194,20 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     plain = Run(MobileEstimator(city.plan, city.zones, settings, PrivacySettings(k=args.k), allocation=allocation))
     privacy = PrivacySettings(k=args.k, epsilon=args.epsilon, seed=args.seed)
     noisy = Run(MobileEstimator(city.plan, city.zones, settings, privacy, allocation=allocation))
+    idle = {
+        name: Run(
+            MobileEstimator(
+                city.plan,
+                city.zones,
+                EstimationSettings(
+                    slot_s=SLOT_S, departement="75", roamer_share=0.3, idle_survival=True, idle_follow=follow
+                ),
+                PrivacySettings(k=args.k),
+                allocation=allocation,
+            )
+        )
+        for name, follow in (("idle_survival", False), ("idle_follow", True))
+    }
     set_up_mb = peak_mb = _rss_mb()
     held_mb = 0.0
     records, generate_s, pseudonymise_s = 0, 0.0, 0.0
@@ -207,11 +226,15 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
         pseudonymise_s += time.perf_counter() - clock
         plain.add(pseudonymised)
         noisy.add(pseudonymised)
+        for run in idle.values():
+            run.add(pseudonymised)
         if slot % 12 == 0:
             peak_mb = max(peak_mb, _rss_mb())
             held_mb = max(held_mb, (plain.estimator.held_bytes + pseudonymiser.cache_bytes) / 2**20)
     plain.flush()
     noisy.flush()
+    for run in idle.values():
+        run.flush()
     peak_mb = max(peak_mb, _rss_mb())
     files = _files(_concatenate(peak_hour), city.plan, pseudonymiser) if peak_hour else {}
 
@@ -256,7 +279,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
             "generation_s": round(generate_s, 1),
             "rss_after_set_up_mb": round(set_up_mb),
             "rss_peak_mb": round(peak_mb),
-            "rss_note": "two estimators (with and without noise), the generator's population and the kept peak hour",
+            "rss_note": "four estimators (plain, noise, two idle variants), the generator's population, the peak hour",
             "estimator_held_mb_max": round(held_mb),
             "subscribers_held_at_end": plain.estimator.stats["subscribers_held"],
         },
@@ -274,6 +297,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
             "noise_scale_subscribers": noisy.published[-1].noise_scale if noisy.published else None,
             "k": args.k,
             "venues_raw": venues,
+            **{f"raw_{name}": run.accuracy(truth_of, since)["raw"] for name, run in idle.items()},
         },
     }
 
@@ -297,6 +321,9 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         "capacity_prior": EstimationSettings(**common, zone_density=capacity_density(zones), outside_density=0.01),
         "capacity_prior_idle_survival": EstimationSettings(
             **common, zone_density=capacity_density(zones), outside_density=0.01, idle_survival=True
+        ),
+        "capacity_prior_idle_follow": EstimationSettings(
+            **common, zone_density=capacity_density(zones), outside_density=0.01, idle_survival=True, idle_follow=True
         ),
     }
     runs = {
@@ -348,23 +375,65 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         return _mape(pairs)
 
     def by_kind(run: Run) -> dict[str, Any]:
-        rows: dict[str, list[tuple[float, float]]] = {}
+        resolvable = run.estimator.resolution >= run.estimator.settings.min_resolution
+        rows: dict[str, list[tuple[float, float, bool]]] = {}
         for start, values in run.raw:
             row = truth_of(start)
             if start < begin or row is None:
                 continue
             for index in np.flatnonzero(row > 500):
-                rows.setdefault(str(zones[index].kind), []).append((values[index], row[index]))
+                rows.setdefault(str(zones[index].kind), []).append((values[index], row[index], resolvable[index]))
         out = {}
         for kind, pairs in sorted(rows.items()):
-            estimate, truth = np.array(pairs).T
+            estimate, truth, resolved = np.array(pairs).T
             ratio = estimate / truth - 1
             out[kind] = {"mape": round(float(np.abs(ratio).mean()), 3), "bias": round(float(ratio.mean()), 3)}
             out[kind]["pairs"] = len(pairs)
+            mine = resolved > 0
+            out[kind]["resolvable_pairs"] = int(mine.sum())
+            if mine.any():
+                out[kind]["resolvable_mape"] = round(float(np.abs(ratio[mine]).mean()), 3)
+                out[kind]["resolvable_bias"] = round(float(ratio[mine].mean()), 3)
         return out
 
+    def resolvable(run: Run) -> dict[str, Any]:
+        marked = run.estimator.resolution >= run.estimator.settings.min_resolution
+        pairs, hidden_people, slots = [], np.zeros(len(zones)), 0
+        for start, values in run.raw:
+            row = truth_of(start)
+            if start < begin or row is None:
+                continue
+            pairs.append((values[marked], row[marked]))
+            hidden_people += np.where(marked, 0.0, row)
+            slots += 1
+        kinds: dict[str, dict[str, float]] = {}
+        for index, zone in enumerate(zones):
+            entry = kinds.setdefault(str(zone.kind), {"zones": 0, "unresolvable": 0, "unresolvable_people": 0.0})
+            entry["zones"] += 1
+            entry["unresolvable"] += int(not marked[index])
+            entry["unresolvable_people"] += hidden_people[index] / max(slots, 1)
+        for entry in kinds.values():
+            entry["unresolvable_people"] = round(entry["unresolvable_people"])
+        return {
+            "min_resolution": run.estimator.settings.min_resolution,
+            "raw": _mape(pairs),
+            "zones": len(zones),
+            "unresolvable_zones": int((~marked).sum()),
+            "people_in_unresolvable_zones": round(float(hidden_people.sum()) / max(slots, 1)),
+            "people_in_zones": round(
+                float(sum(row.sum() for start, _ in run.raw if (row := truth_of(start)) is not None and start >= begin))
+                / max(slots, 1)
+            ),
+            "by_kind": dict(sorted(kinds.items())),
+        }
+
     accuracy = {
-        name: {**run.accuracy(truth_of, begin), "raw_per_site": by_site(run), "by_kind": by_kind(run)}
+        name: {
+            **run.accuracy(truth_of, begin),
+            "raw_per_site": by_site(run),
+            "by_kind": by_kind(run),
+            "resolvable": resolvable(run),
+        }
         for name, run in runs.items()
     }
     accuracy["capacity_prior"]["after_suppression_and_noise"] = noisy.accuracy(truth_of, begin)["published"]

@@ -28,7 +28,8 @@ class ZoneFlow(msgspec.Struct, frozen=True):
 
 
 class ZoneFigures(msgspec.Struct, frozen=True):
-    """A zone's published figures over one slot (withheld counts have `people` None and `fewer_than_k`)."""
+    """A zone's published figures over one slot (withheld counts have `people` None and `fewer_than_k`);
+    `resolvable` False when the cell plan cannot tell the zone from its neighbours (see `ZoneEstimate`)."""
 
     present: Count = WITHHELD
     residents: Count = WITHHELD
@@ -37,6 +38,8 @@ class ZoneFigures(msgspec.Struct, frozen=True):
     origins: list[OriginCount] = msgspec.field(default_factory=list)
     flows_in: list[ZoneFlow] = msgspec.field(default_factory=list)
     flows_out: list[ZoneFlow] = msgspec.field(default_factory=list)
+    resolvable: bool = True
+    resolution: float = 1.0
 
 
 class MobileSlot(msgspec.Struct, frozen=True):
@@ -72,7 +75,7 @@ def zone_figures(estimate: MobileSlotEstimate) -> dict[str, ZoneFigures]:
         counts = (zone.present, zone.residents, zone.visitors, zone.day_visitors)
         if all(count.people is None for count in counts) and not zone.origins and not ins and not outs:
             continue
-        out[zone.zone_id] = ZoneFigures(*counts, zone.origins, ins, outs)
+        out[zone.zone_id] = ZoneFigures(*counts, zone.origins, ins, outs, zone.resolvable, zone.resolution)
     return out
 
 

@@ -260,7 +260,8 @@ class CrowdWorker:
 
     async def _on_mobile_estimate(self, message: BusMessage) -> None:
         """A mobile-network slot (`beffroi.crowd.mobile.<tenant>`): each zone's people present over the slot becomes
-        a mobile observation of the tenant's fusion (a withheld figure, an upper bound of k subscribers)."""
+        a mobile observation of the tenant's fusion (a withheld figure, an upper bound of k subscribers); a zone the
+        cell plan cannot resolve is left out (its figure is mostly the prior's split of cells it shares)."""
         tenant_of = {messages.mobile_estimates_subject(tenant_id): tenant_id for tenant_id in self._tenants}
         tenant_id = tenant_of.get(message.subject)
         if tenant_id is None:
@@ -272,7 +273,7 @@ class CrowdWorker:
             return
         tenant = self._tenants[tenant_id]
         for zone in estimate.zones:
-            if zone.zone_id not in tenant.zones:
+            if zone.zone_id not in tenant.zones or not zone.resolvable:
                 continue
             observation = mobile_observation(
                 zone.zone_id,

@@ -5,6 +5,7 @@ viewers and up."""
 from __future__ import annotations
 
 import httpx
+import msgspec
 
 from beffroi.api.auth.roles import Role
 from beffroi.api.routers.zone_mobile import use_mobile_privacy
@@ -57,6 +58,8 @@ async def test_the_slots_of_the_last_hours_oldest_first_in_the_console_shape(
         "origins": [{"kind": "departement", "code": "69", "people": 80.0}],
         "flows_in": [{"zone_id": OUTSIDE, "people": 50.0}],
         "flows_out": [],
+        "resolvable": True,
+        "resolution": 1.0,
     }
     assert slots[6]["present"] == {"people": None, "fewer_than_k": True}  # slot 10
     one_hour = (await client.get(f"/api/zones/{ZONE}/mobile?hours=1", headers=VIEWER_A)).json()
@@ -88,3 +91,11 @@ async def test_unknown_zone_other_tenant_bad_hours_and_no_token(client: httpx.As
     assert (await client.get(f"/api/zones/{ZONE}/mobile", headers=VIEWER_A)).json()["slots"] == []
     b_body = (await client.get(f"/api/zones/{B_ZONE}/mobile", headers=headers(TENANT_B, Role.VIEWER))).json()
     assert len(b_body["slots"]) == 1 and b_body["slots"][0]["present"] == {"people": None, "fewer_than_k": True}
+
+
+async def test_a_zone_the_cells_cannot_resolve_is_shown_as_such(client: httpx.AsyncClient, world: Store) -> None:
+    estimate = slot(T0, Count(300.0))
+    zone = msgspec.structs.replace(estimate.zones[0], resolvable=False, resolution=0.18)
+    world.save_mobile_estimate(TENANT_A, msgspec.structs.replace(estimate, zones=[zone]))
+    (shown,) = (await client.get(f"/api/zones/{ZONE}/mobile", headers=VIEWER_A)).json()["slots"]
+    assert (shown["resolvable"], shown["resolution"], shown["present"]["people"]) == (False, 0.18, 300.0)

@@ -85,3 +85,12 @@ async def test_mobile_slots_feed_the_zones_fusion(worker: CrowdWorker, bus: Bus)
     await wait_until(lambda: any(r.metric == "people" for r in readings), 5.0, lambda: str(readings))
     people = [r.value for r in readings if r.metric == "people"][-1]
     assert abs(people - 1500.0) < 30.0  # the only source of the stand: its figure is the mobile one (2 %)
+
+
+async def test_a_zone_the_cells_cannot_resolve_is_not_fused(worker: CrowdWorker, bus: Bus) -> None:
+    unresolved = ZoneEstimate(STAND, Count(1500.0), HIDDEN, HIDDEN, HIDDEN, [], resolvable=False, resolution=0.2)
+    gate = ZoneEstimate("tiny-gate", Count(300.0), HIDDEN, HIDDEN, HIDDEN, [])
+    slot = MobileSlotEstimate("Orange", T0, T0 + 300, 0.4, [unresolved, gate], [], 20, T0 + 330)
+    await bus.publish(messages.mobile_estimates_subject(TENANT), encode_estimate(slot))
+    await wait_until(lambda: worker.mobile_figures_used >= 1, 5.0, lambda: f"{worker.mobile_figures_used}")
+    assert worker.mobile_figures_used == 1  # the gate's figure only: the stand's is the prior's split

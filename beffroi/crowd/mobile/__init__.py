@@ -2,9 +2,9 @@
 subscribers on zones by cell coverage, extrapolate by market share, publish only protected aggregates.
 
 Modules: `calendar` (key-days and night hours), `pseudonymise`, `files` (CSV/Parquet drops), `allocation`
-(cells → zones, with `radio` and `coverage` for the two ways to model coverage), `aggregate` (one slot's raw
-figures), `privacy` (k-suppression, Laplace noise), `estimator` (the whole chain), `results` (what leaves,
-typed for the bus).
+(cells → zones, with `radio` and `coverage` for the two ways to model coverage), `resolution` (which zones the cells
+can tell apart), `aggregate` (one slot's raw figures, with `idle` for where the silent phones are), `privacy`
+(k-suppression, Laplace noise), `estimator` (the whole chain), `results` (what leaves, typed for the bus).
 """
 
 from beffroi.crowd.mobile.aggregate import RawSlotFigures

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from beffroi.crowd.mobile.allocation import CellAllocation
 from beffroi.crowd.mobile.calendar import KeyCalendar
+from beffroi.crowd.mobile.idle import SilentPhones
 from beffroi.crowd.mobile.origins import ORIGIN_CODES
 from beffroi.crowd.mobile.state import SubscriberState
 from beffroi.domain.signalling import SignallingEvent
@@ -29,8 +30,10 @@ F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 _DETACH = np.uint8(SignallingEvent.DETACH)
 _ATTACH = np.uint8(SignallingEvent.ATTACH)
-STAY_PSEUDO_PHONES = 8.0
-"""Phones taken to have stayed in every cell each slot, on top of those heard of (see `SlotAggregator._survival`)."""
+_AT_RANDOM = np.array(
+    [SignallingEvent.PERIODIC_UPDATE, SignallingEvent.CALL, SignallingEvent.SMS, SignallingEvent.DATA], dtype=np.uint8
+)
+"""Events that come at moments unrelated to the phone's moves (unlike handovers, attaches and detaches)."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,11 @@ class AggregationSettings:
     refine_block_m: float = 500.0
     """Size of the squares whose density the refinement fits (regions inside one keep their prior ratios)."""
     idle_survival: bool = False
-    """Whether a silent phone counts in its last cell only with the chance it is still there: the share of the
-    phones heard of again that were last in that cell and are still there, slot after slot (see
-    `SlotAggregator._survival`); else it counts fully until it expires."""
+    """Whether a silent phone counts in its last cell only with the chance it is still there, and elsewhere where
+    the phones of that cell heard of went (see `beffroi.crowd.mobile.idle`); else it counts fully in its last cell
+    until it expires."""
+    idle_follow: bool = False
+    """With `idle_survival`, whether the silent phones that left a cell follow its heard phones (else dropped)."""
     cell_noise: Callable[[F64, float], F64] | None = None
     """Noise for the cells' counts before they drive the refinement (differential privacy), given the
     sensitivity; the refined allocation is then post-processing of a noisy release."""
@@ -162,8 +167,7 @@ class SlotAggregator:
         )
         self.block_density = np.ones(self._block_exposure.shape[0])
         self._weights = allocation.weights()
-        self._stay_log: dict[int, F64] = {}
-        """Per slot number, each cell's cumulative log share of its silent phones still there (see `_survival`)."""
+        self.silent = SilentPhones(allocation.cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []
 
@@ -197,8 +201,6 @@ class SlotAggregator:
         initial[~found & ((event[starts] == _ATTACH) | ghosts_valid)] = 0.0
         state_weight = np.clip((self.state.last_ts + settings.idle_expiry_s - start) / slot_s, 0.0, 1.0)
         state_weight[found_rows[found]] = 0.0  # heard of: counted from its records
-        if settings.idle_survival:
-            state_weight *= self._survival(start, found, previous_cell, cell[ends])
         ghost_weight = np.clip((self.ghosts.last_ts + settings.periodic_update_s - start) / slot_s, 0.0, 1.0)
 
         self._learn(heard_origin)
@@ -206,12 +208,27 @@ class SlotAggregator:
         size = self.allocation.cells * width * 2
         heard_key = (initial_cell.astype(np.int64) * width + dense[heard_origin]) * 2 + heard_night
         record_key = (cell.astype(np.int64) * width + dense[heard_origin][group]) * 2 + heard_night[group]
-        state_key = (self.state.cell.astype(np.int64) * width + dense[self.state.origin]) * 2 + (
-            self.state.night | night
-        )
+        state_column = dense[self.state.origin] * 2 + (self.state.night | night)
+        state_key = self.state.cell.astype(np.int64) * width * 2 + state_column
+        movers = None
+        if settings.idle_survival:
+            survival, movers = self.silent.step(
+                start,
+                np.where(np.isin(event[starts], _AT_RANDOM), previous_cell, -1).astype(np.int32),
+                cell[starts],
+                self.state.cell,
+                self.state.last_ts,
+                state_weight,
+                state_column,
+                width * 2,
+                night,
+            )
+            state_weight = state_weight * survival
         bins = _sum_by(record_key, duration / slot_s, size)
         bins += _sum_by(heard_key, initial / slot_s, size)
         bins += _sum_by(state_key, state_weight, size)
+        if movers is not None:
+            bins += movers
         if ghosts_valid:
             ghost_key = (self.ghosts.cell.astype(np.int64) * width + dense[self.ghosts.origin]) * 2 + night
             bins += _sum_by(ghost_key, ghost_weight, size)
@@ -253,34 +270,6 @@ class SlotAggregator:
             stats={"expired": expired, "dropped_over_limit": over, "ghosts": len(self.ghosts)},
         )
 
-    def _survival(self, start: float, found: npt.NDArray[np.bool_], previous: I32, last: I32) -> F64:
-        """Each held subscriber's chance to be still in its last cell. The phones heard of this slot that were
-        last in a cell tell what that cell's silent phones did: the share still in it (with STAY_PSEUDO_PHONES
-        pseudo-phones that stayed, so that a cell few are heard from keeps its phones) is the chance a silent one
-        stayed too over the slot; chained over the slots since a subscriber was last heard of. Phones that leave the
-        area say nothing more, but the ones walking out are heard of on the cells around as they go."""
-        cells = self.allocation.cells
-        slot = int(start // self.settings.slot_s)
-        heard = np.bincount(previous[found], minlength=cells).astype(np.float64)
-        stayed = np.bincount(previous[found], weights=previous[found] == last[found], minlength=cells)
-        before = self._stay_log.get(slot - 1, np.zeros(cells))
-        now = before + np.log((stayed + STAY_PSEUDO_PHONES) / (heard + STAY_PSEUDO_PHONES))
-        self._stay_log[slot] = now
-        horizon = slot - int(np.ceil(self.settings.idle_expiry_s / self.settings.slot_s)) - 2
-        for old in [key for key in self._stay_log if key < horizon]:
-            del self._stay_log[old]
-        if len(self.state) == 0:
-            return np.ones(0)
-        since = np.floor(self.state.last_ts / self.settings.slot_s).astype(np.int64)
-        weight = np.ones(len(self.state))
-        for heard_slot in np.unique(since):
-            rows = np.flatnonzero(since == heard_slot)
-            then = self._stay_log.get(int(heard_slot))
-            if then is None:
-                then = self._stay_log[min(self._stay_log)] if heard_slot < min(self._stay_log) else now
-            weight[rows] = np.exp(now[self.state.cell[rows]] - then[self.state.cell[rows]])
-        return weight
-
     def _learn(self, origin: I32) -> None:
         """Give the origin codes not seen before a column of their own (columns are never taken back)."""
         present = np.flatnonzero(np.bincount(origin, minlength=ORIGIN_CODES))
@@ -296,6 +285,7 @@ class SlotAggregator:
         previous, self.day = self.day, day
         self.ghosts = self.state if previous is not None else SubscriberState()
         self.state = SubscriberState()
+        self.silent.forget()
 
     def _refine_density(self, counts: F64, sensitivity: float) -> None:
         """The densities that best explain the cells' counts (Poisson maximum likelihood, EM steps from the

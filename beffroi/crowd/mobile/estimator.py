@@ -25,6 +25,7 @@ from beffroi.crowd.mobile.calendar import KeyCalendar
 from beffroi.crowd.mobile.origins import ORIGIN_CODES, ROAMER_BASE, departement_code, origin_codes
 from beffroi.crowd.mobile.privacy import PrivacySettings, cell_noise, protect
 from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
+from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
 from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.crowd.mobile.slots import SlotBuffer
 from beffroi.domain.registry import Zone
@@ -47,8 +48,13 @@ class EstimationSettings:
     fit to the cells' counts, one density factor per square of `refine_block_m` (0 iterations: keep the prior;
     a block as small as a venue's zones overfits: the cells cannot tell such zones apart); `idle_survival`: a
     silent phone counts in its last cell with the chance it is still there, learnt from the phones of that cell
-    heard of again (a crowd leaving a stadium is seen leaving by its talkative part; off, the default: counted
-    fully until it expires; on, phones changing cells within a zone make it undercount steady crowds by 10-20 %)."""
+    heard of again at random moments (a crowd leaving a stadium is seen leaving by its talkative part; off, the
+    default: counted fully in its last cell until it expires; on, it under-counts the synthetic city's districts,
+    see `beffroi.crowd.mobile.idle`); `idle_follow` (with it): the phones that left a cell go where the heard ones
+    went rather than being dropped (off by default: on the simulator they pile up where crowds gather);
+    `min_resolution`: the resolution (see `beffroi.crowd.mobile.resolution`, from the cell plan, the zones and the
+    density prior) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
+    prior's split of cells it shares with other zones; 0 marks none)."""
 
     slot_s: int = 300
     lateness_s: float = 30.0
@@ -66,6 +72,8 @@ class EstimationSettings:
     refine_iterations: int = 10
     refine_block_m: float = 500.0
     idle_survival: bool = False
+    idle_follow: bool = False
+    min_resolution: float = MAJORITY
     calendar: KeyCalendar = field(default_factory=KeyCalendar)
 
     def __post_init__(self) -> None:
@@ -79,6 +87,8 @@ class EstimationSettings:
         for mcc, share in {**self.roamer_shares, -1: self.roamer_share or 0.5}.items():
             if not 0 < share <= 1:
                 problems.append(f"roamer_shares[{mcc}]: a share must be in (0, 1] (got {share})")
+        if not 0 <= self.min_resolution <= 1:
+            problems.append(f"min_resolution: must be in [0, 1] (got {self.min_resolution})")
         if self.coverage not in ("radio", "best_server", "sector"):
             problems.append(f"coverage: must be radio, best_server or sector (got {self.coverage!r})")
         if problems:
@@ -127,6 +137,8 @@ class MobileEstimator:
         self.factor = self._factors()
         if self.allocation.zone_ids != tuple(zone.id for zone in zones):
             raise ConfigError("mobile estimation", ["allocation: made for other zones"])
+        self.resolution = zone_resolution(self.allocation)
+        """Each zone's resolution: how much its figure is its cells' own rather than the prior's split."""
         self._resident = np.array([self._zone_departement(zone.id) for zone in zones], dtype=np.int32)
         self.rng = np.random.default_rng(self.privacy.seed)
         epsilon = self.privacy.epsilon
@@ -142,6 +154,7 @@ class MobileEstimator:
                 refine_iterations=self.settings.refine_iterations,
                 refine_block_m=self.settings.refine_block_m,
                 idle_survival=self.settings.idle_survival,
+                idle_follow=self.settings.idle_follow,
                 cell_noise=cell_noise(epsilon, self.rng) if epsilon is not None else None,
             ),
         )
@@ -198,7 +211,8 @@ class MobileEstimator:
         the lateness and the cache size, never by the length of the feed."""
         aggregator = self.aggregator
         cache = self.pseudonymiser.cache_bytes if self.pseudonymiser is not None else 0
-        return aggregator.state.nbytes + aggregator.ghosts.nbytes + self.buffer.nbytes + cache
+        held = aggregator.state.nbytes + aggregator.ghosts.nbytes + aggregator.silent.nbytes
+        return held + self.buffer.nbytes + cache
 
     def _records(self, batch: SignallingBatch) -> SlotRecords:
         cell = np.asarray(batch.cell, dtype=np.int32)
@@ -236,6 +250,8 @@ class MobileEstimator:
                     self.plan.operator,
                     self.plan.market_share,
                     self.plan.mcc,
+                    self.resolution,
+                    self.settings.min_resolution,
                 )
             )
         return estimates

@@ -134,9 +134,12 @@ def protect(
     operator: str,
     market_share: float,
     host_mcc: int,
+    resolution: F64 | None = None,
+    min_resolution: float = 0.0,
 ) -> MobileSlotEstimate:
     """The publishable estimate of a slot. `resident_origin`: per zone, the origin code of its département
-    (-1: none); `factor`: 1 / market share per origin code."""
+    (-1: none); `factor`: 1 / market share per origin code; `resolution`: per zone (None: all 1), those under
+    `min_resolution` marked not resolvable."""
     zones = len(raw.zone_ids)
     k = float(settings.k)
     scale = laplace_scale(raw.sensitivity, settings.epsilon, raw.tables) if settings.epsilon is not None else None
@@ -198,6 +201,8 @@ def protect(
                     OriginCount(*describe(int(codes[index])), people=round(float(origin_people[index]), 1))
                     for index in visible
                 ],
+                resolvable=bool(resolution is None or resolution[zone] >= min_resolution),
+                resolution=round(float(resolution[zone]), 3) if resolution is not None else 1.0,
             )
         )
     flow_factor = published_people / published_subscribers if published_subscribers > 0 else fallback

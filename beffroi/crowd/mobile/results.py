@@ -30,7 +30,11 @@ class OriginCount(msgspec.Struct, frozen=True):
 class ZoneEstimate(msgspec.Struct, frozen=True):
     """One zone over one slot: people present (time-averaged over the slot), residents (billing address in the
     zone's département), visitors (present during the night hours), day visitors (not), and origins. Origins
-    withheld are left out rather than listed empty: listing one would tell that someone from there is present."""
+    withheld are left out rather than listed empty: listing one would tell that someone from there is present.
+    `resolution` (0-1): how much the zone's figures are its cells' own counts rather than the density prior's
+    split of cells it shares with other zones (`beffroi.crowd.mobile.resolution`); `resolvable` False when under
+    the estimator's threshold: the figures stay (sums over a site, flows) but are not the zone's alone, and must
+    not be shown or fused as such."""
 
     zone_id: str
     present: Count
@@ -38,6 +42,8 @@ class ZoneEstimate(msgspec.Struct, frozen=True):
     visitors: Count
     day_visitors: Count
     origins: list[OriginCount]
+    resolvable: bool = True
+    resolution: float = 1.0
 
 
 class Flow(msgspec.Struct, frozen=True):

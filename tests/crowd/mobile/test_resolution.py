@@ -1,0 +1,55 @@
+"""Resolution: from the cell plan, the zones and their prior alone, how much a zone's figure is its cells' own; the
+estimator marks the zones under its threshold not resolvable, and keeps their figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from beffroi.crowd.mobile import EstimationSettings, MobileEstimator, PrivacySettings, Pseudonymiser, allocate
+from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
+from beffroi.domain.registry import Zone
+from beffroi.domain.signalling import CellPlan
+from beffroi.errors import ConfigError
+from tests.crowd.mobile.world import NOON, batch, ids, omni, square, three_venues
+
+
+def _stand_and_ring() -> tuple[CellPlan, list[Zone]]:
+    """A 200 m stand and a 10 m strip along it, one cell covering both (and some open ground around)."""
+    zones = [square("stand", 0.0, 0.0, 200.0, 200.0), square("strip", 200.0, 0.0, 210.0, 200.0)]
+    return CellPlan("test-operator", 208, 0.4, [omni("c0", 100.0, 100.0, 110.0)]), zones
+
+
+def test_zones_each_served_by_cells_of_their_own_are_fully_resolved() -> None:
+    plan, zones = three_venues()
+    np.testing.assert_allclose(zone_resolution(allocate(plan, zones)), [1.0, 1.0, 1.0])
+
+
+def test_a_thin_strip_sharing_its_cell_with_a_stand_is_not_resolved() -> None:
+    plan, zones = _stand_and_ring()
+    stand, strip = zone_resolution(allocate(plan, zones))
+    assert stand > MAJORITY > strip
+    assert 0.0 < strip < 0.2
+
+
+def test_the_estimator_marks_unresolvable_zones_and_keeps_their_figures() -> None:
+    plan, zones = _stand_and_ring()
+    for threshold, marked in ((MAJORITY, [True, False]), (0.0, [True, True])):
+        estimator = MobileEstimator(
+            plan,
+            zones,
+            EstimationSettings(departement="75", min_resolution=threshold),
+            PrivacySettings(k=20),
+            pseudonymiser=Pseudonymiser(b"a-secret-of-at-least-16-bytes"),
+        )
+        (estimate,) = estimator.add(batch(NOON, ids("A", 4000), 0)) + estimator.flush()
+        assert [zone.resolvable for zone in estimate.zones] == marked
+        assert [zone.resolution for zone in estimate.zones] == [round(float(r), 3) for r in estimator.resolution]
+        strip = estimate.zones[1]
+        assert strip.present.people is not None and strip.present.people > 0  # still in the site's total
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5])
+def test_a_threshold_outside_zero_to_one_is_refused(threshold: float) -> None:
+    with pytest.raises(ConfigError, match="min_resolution"):
+        EstimationSettings(min_resolution=threshold)
