@@ -68,6 +68,13 @@ class MobileConfig(Section):
     zone_departements: dict[str, Departement] = Field(default_factory=dict)
     """Zone id → département, for zones outside `departement`."""
     coverage: Literal["radio", "best_server", "sector"] = "radio"
+    min_resolution: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.5
+    """A zone is resolvable when its cells, on average, hold at least this share of its people for it alone (from the
+    cell plan and the zones: `beffroi.crowd.mobile.resolution`); the figures of the others are marked, kept in sums
+    and flows, and not fused. 0.5: a majority."""
+    idle_survival: bool = False
+    """Count a silent phone in its last cell only with the learnt chance it is still there (better when crowds
+    empty fast, such as stadiums after the match; a steady crowd is counted a little low)."""
     timezone: str = "Europe/Paris"
     """The local time of the key-days (the key rotates daily at 03:00 local) and of the night hours."""
 

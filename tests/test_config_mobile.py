@@ -15,6 +15,7 @@ from beffroi.errors import ConfigError
 def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
     mobile = parse_config({}, "test").mobile
     assert (mobile.enabled, mobile.k, mobile.epsilon, mobile.slot_s, mobile.stream) == (False, 20, None, 300, True)
+    assert (mobile.min_resolution, mobile.idle_survival) == (0.5, False)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
         ({"departement": "Paris"}, "mobile.departement", "pattern"),
         ({"zone_departements": {"gate": "9"}}, "mobile.zone_departements.gate", "pattern"),
         ({"timezone": "Mars/Olympus"}, "mobile.timezone", "unknown time zone"),
+        ({"min_resolution": 1.5}, "mobile.min_resolution", "less than or equal to 1"),
         ({"enabled": True}, "mobile", "`cell_plan` is required"),
         ({"enabled": True, "cell_plan": "plan.json", "stream": False}, "mobile", "needs `drop_dir` or `stream`"),
         ({"secret": "in-the-file"}, "mobile.secret", "xtra"),

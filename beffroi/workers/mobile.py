@@ -209,6 +209,8 @@ class MobileWorker:
                 departement=settings.departement,
                 zone_departements=dict(settings.zone_departements),
                 coverage=settings.coverage,
+                min_resolution=settings.min_resolution,
+                idle_survival=settings.idle_survival,
                 calendar=calendar,
             ),
             PrivacySettings(k=settings.k, epsilon=settings.epsilon),

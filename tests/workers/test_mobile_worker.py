@@ -312,3 +312,15 @@ async def test_it_refuses_to_start_without_a_secret_or_a_readable_plan(
         await MobileWorker(mobile_config(tmp_path, bad_plan), bus, store).start()
     assert no_plan.value.source == "mobile.cell_plan"
     assert "plan.json" in str(no_plan.value.problems)
+
+
+async def test_the_estimator_takes_the_configured_resolution_and_idle_phone_settings(
+    tmp_path: Path, store: Store, bus: Bus, plan_path: Path
+) -> None:
+    worker = MobileWorker(mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=True), bus, store)
+    await worker.start()
+    try:
+        settings = worker.estimator.settings
+        assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, True, 300)
+    finally:
+        await worker.stop()
