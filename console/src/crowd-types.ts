@@ -73,6 +73,10 @@ export interface MobileSlotOut {
   origins: { kind: "departement" | "country"; code: string; people: number }[];
   flows_in: { zone_id: string; people: number }[];
   flows_out: { zone_id: string; people: number }[];
+  /** False when the cell plan cannot tell this zone apart (its figures are not fused); absent from older servers. */
+  resolvable?: boolean;
+  /** The share (0–1) of the zone's people its cells hold for it alone. */
+  resolution?: number;
 }
 
 export interface ZoneMobileOut {

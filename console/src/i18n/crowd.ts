@@ -48,6 +48,7 @@ const en = {
   "mobile.flowsIn": "Arrived from",
   "mobile.flowsOut": "Left for",
   "mobile.noOrigins": "none published",
+  "mobile.unresolved": "The cell plan does not tell this zone apart (its cells hold {share} % of its people for it alone): these figures are not fused into its count.",
   "mobile.departement": "dept. {code}",
   "mobile.country": "{code}",
 } as const;
@@ -97,6 +98,7 @@ const fr: Record<CrowdKey, string> = {
   "mobile.flowsIn": "Arrivés de",
   "mobile.flowsOut": "Partis vers",
   "mobile.noOrigins": "rien de publié",
+  "mobile.unresolved": "Le plan des cellules ne distingue pas cette zone (ses cellules n'y gardent que {share} % de ses personnes) : ces chiffres n'entrent pas dans son comptage.",
   "mobile.departement": "dép. {code}",
   "mobile.country": "{code}",
 };

@@ -272,6 +272,13 @@ export class ZoneCrowdCard {
           share: formatNumber(slot.market_share * 100),
         }),
       ),
+      slot.resolvable === false
+        ? h(
+            "p",
+            { class: "muted small zone-mobile-unresolved" },
+            ct("mobile.unresolved", { share: formatNumber((slot.resolution ?? 0) * 100) }),
+          )
+        : null,
       counts,
       h("h5", {}, ct("mobile.origins")),
       origins.length === 0 ? h("p", { class: "muted small" }, ct("mobile.noOrigins")) : h("ul", { id: "zone-mobile-origins" }, ...origins),
