@@ -124,7 +124,12 @@ def test_the_camera_is_on_the_map_and_its_card_shows_the_live_view_its_age_and_i
     image = page.locator("#camera-live-image")
     wait_for_picture(page, "#camera-live-image", 15_000)
     assert image.evaluate("img => img.src").startswith("blob:")
-    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [320, 180]
+    # The analysed size (320 × 180), read in one go: the next frame's blob may be loading between two reads.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#camera-live-image');"
+        " return img !== null && img.complete && img.naturalWidth === 320 && img.naturalHeight === 180; }",
+        timeout=15_000,
+    )
     # The loop asks for each next frame after the last shown: the frames follow one another (2 a second here).
     first = int(image.get_attribute("data-frame-number") or 0)
     page.wait_for_function(
