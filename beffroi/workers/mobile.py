@@ -48,6 +48,7 @@ from beffroi.crowd.mobile import (
     SignallingFileReader,
 )
 from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS
+from beffroi.crowd.mobile.reach import zones_in_reach
 from beffroi.domain import messages
 from beffroi.domain.messages import DeadLetterMessage, SignallingRecords
 from beffroi.domain.records import DeadLetter
@@ -196,9 +197,13 @@ class MobileWorker:
 
     def _build_estimator(self, plan: CellPlan, calendar: KeyCalendar) -> MobileEstimator:
         settings = self._settings
-        zones = [zone for zone in self._store.list_zones(self.tenant_id) if zone.polygon and len(zone.polygon[0]) >= 3]
+        known = self._store.list_zones(self.tenant_id)
+        zones = zones_in_reach(plan, known)
         if not zones:
-            raise ConfigError("mobile.tenant", [f"tenant {self.tenant_id!r} has no zone to estimate"])
+            raise ConfigError(
+                "mobile.cell_plan", [f"no zone of tenant {self.tenant_id!r} is within reach of the plan's cells"]
+            )
+        log.info("mobile: %d of the tenant's %d zones are within reach of the cell plan", len(zones), len(known))
         return MobileEstimator(
             plan,
             zones,

@@ -312,6 +312,12 @@ async def test_it_refuses_to_start_without_a_secret_or_a_readable_plan(
         await MobileWorker(mobile_config(tmp_path, bad_plan), bus, store).start()
     assert no_plan.value.source == "mobile.cell_plan"
     assert "plan.json" in str(no_plan.value.problems)
+    elsewhere = tmp_path / "lyon.json"  # a plan of another city reaches none of the tenant's zones
+    elsewhere.write_bytes(msgspec.json.encode(CellPlan("Orange", 208, 0.4, [Cell("lyon", 4.83, 45.76, 0.0, 65, 800)])))
+    with pytest.raises(ConfigError) as out_of_reach:
+        await MobileWorker(mobile_config(tmp_path, elsewhere), bus, store).start()
+    assert out_of_reach.value.source == "mobile.cell_plan"
+    assert "within reach" in str(out_of_reach.value.problems)
 
 
 async def test_the_estimator_takes_the_configured_resolution_and_idle_phone_settings(
@@ -322,5 +328,6 @@ async def test_the_estimator_takes_the_configured_resolution_and_idle_phone_sett
     try:
         settings = worker.estimator.settings
         assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, True, 300)
+        assert {zone.id for zone in store.list_zones(TENANT)} == set(worker.estimator.allocation.zone_ids)
     finally:
         await worker.stop()
