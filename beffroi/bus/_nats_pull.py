@@ -14,8 +14,8 @@ is still limited to ack_wait.
 Stopping unsubscribes the inbox (the server then no longer serves the lingering request) and naks the messages
 already received but not handled, so the next subscriber gets them at once instead of after ack_wait.
 
-With `options.erase_after_ack`, each message taken is then erased from the stream (the server overwrites it on
-disk), so what must not be stored stays on the server only until it is consumed.
+With `options.erase_after_ack`, each message taken (or given up after its last delivery) is then erased from the
+stream (the server overwrites it on disk), so what must not be stored stays on the server only until it is consumed.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ class NatsPullSubscription:
             if not settled:  # cancelled from outside: give it back at once
                 await _settle(msg, Outcome.RETRY, 0.0, self._durable)
         await _settle(msg, outcome, self._options.redeliver_delay_s, self._durable)
-        if outcome is Outcome.ACK and self._options.erase_after_ack:
+        if outcome is not Outcome.RETRY and self._options.erase_after_ack:  # taken, or given up for good
             await self._erase(msg)
         self._backoff_s = _BACKOFF_MIN_S
 

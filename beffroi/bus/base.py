@@ -44,9 +44,10 @@ class ConsumerOptions:
     """When set, the server deletes the consumer after this long without a subscriber (consumers named per process,
     which nobody resumes after the process is gone). None: kept forever (durable work queues)."""
     erase_after_ack: bool = False
-    """True: a message this consumer has taken (its handler returned) is erased from the stream at once — overwritten
-    on the server's disk — instead of staying there `max_age_s`: for what must not be stored, such as a mobile
-    operator's raw signalling (subscriber identifiers). Only for subjects no other consumer reads."""
+    """True: a message this consumer has taken (its handler returned, or it was given up after `max_deliver`) is
+    erased from the stream at once — overwritten on the server's disk — instead of staying there `max_age_s`: for
+    what must not be stored, such as a mobile operator's raw signalling (subscriber identifiers). Only for subjects
+    no other consumer reads."""
 
 
 class Subscription(Protocol):

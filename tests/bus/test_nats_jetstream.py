@@ -215,3 +215,21 @@ async def _exists(js: JetStreamContext, token: str, seq: int) -> bool:
     except nats.js.errors.NotFoundError:
         return False
     return True
+
+
+@pytest.mark.nats
+async def test_a_message_given_up_is_erased_too(nats_bus: NatsJetStreamBus, token: str) -> None:
+    secret = f"t{token}.signalling.raw"
+    await nats_bus.publish(secret, b"imsi=208019999999999", msg_id="s1")
+    refusing = Recorder(fail_when=lambda message: True)
+    options = ConsumerOptions(erase_after_ack=True, max_deliver=1)
+    await nats_bus.subscribe(secret, "refusing", refusing, options)
+    await refusing.wait_deliveries(1)
+    await settle()
+
+    client = await nats.connect(NATS_URL)
+    try:
+        info = await client.jetstream().stream_info(f"T_{token}")
+    finally:
+        await client.close()
+    assert info.state.messages == 0  # dead to its only consumer: not kept for max_age either
