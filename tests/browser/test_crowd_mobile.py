@@ -16,6 +16,7 @@ from beffroi.sim.phones import cell_plan
 from beffroi.sim.scenario import load_scenario
 from tests.browser.conftest import screenshot
 from tests.browser.server import ROOT, RunningServer, beffroi_server
+from tests.browser.test_crowd_console import CONFIG as CROWD_CONFIG
 from tests.browser.test_crowd_console import log_in, open_a_zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,52 +25,20 @@ TENANT = "tiny"
 SITE = "tiny-stadium"
 TINY = ROOT / "scenarios" / "tests" / "tiny.json"
 SEED = 5
+"""The crowd console server's simulation seed: the cell plan written here must be the simulator's."""
 
-CONFIG = f"""
-tenant = "{TENANT}"
-scenario = "{TINY}"
-data_dir = "{{data_dir}}"
-log_level = "WARNING"
-
-[store]
-url = "sqlite:///{{data_dir}}/beffroi.db"
-
-[bus]
-kind = "inprocess"
-url = "inprocess://"
-
-[mqtt]
-enabled = false
-
-[http_ingest]
-enabled = false
-
-[ingest]
-max_future_skew_s = 100000.0
-
-[engine]
-clock = "data"
-
-[crowd]
-tick_s = 2.0
-
-[api]
-host = "127.0.0.1"
-port = {{port}}
-
-[sim]
-speed = 10.0
-seed = {SEED}
-random_incidents_per_hour = 0.0
-phones = ["{SITE}"]
-
+CONFIG = (
+    CROWD_CONFIG.replace("random_incidents_per_hour = 0.0\n", f'random_incidents_per_hour = 0.0\nphones = ["{SITE}"]\n')
+    + """
 [mobile]
 enabled = true
-cell_plan = "{{data_dir}}/cell-plan.json"
-secret_file = "{{data_dir}}/mobile-secret"
+cell_plan = "{data_dir}/cell-plan.json"
+secret_file = "{data_dir}/mobile-secret"
 k = 5
 departement = "75"
 """
+)
+"""The crowd console's server (tiny scenario, speed 6, seed 5) with phones on the stadium and the mobile worker."""
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +58,7 @@ def test_a_zones_card_shows_its_mobile_network_slot_with_withheld_counts_said(
     open_a_zone(page)
     card = page.locator("#zone-crowd")
     expect(card).to_be_visible(timeout=15_000)
-    # a slot closes 5 simulated minutes (30 s at this speed) after the phones start, plus its lateness
+    # a slot closes 5 simulated minutes (50 s at this speed) after the phones start, plus its lateness
     deadline = time.monotonic() + 150
     while page.locator("#zone-mobile .zone-mobile-slot").count() == 0:
         assert time.monotonic() < deadline, f"{card.inner_text()}\n{server.log()[-3000:]}"

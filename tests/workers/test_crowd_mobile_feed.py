@@ -4,12 +4,12 @@ another tenant's slots and unreadable messages are left out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.config import parse_config
 from beffroi.crowd.mobile.results import Count, MobileSlotEstimate, ZoneEstimate
 from beffroi.domain import messages
@@ -17,29 +17,12 @@ from beffroi.domain.observations import Reading, ReadingBatch
 from beffroi.store.store import Store
 from beffroi.workers.crowd import CrowdWorker, estimate_device_id
 from beffroi.workers.mobile import encode_estimate
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import wait_until
 
 TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT, STAND = "tiny", "tiny-stand"
 T0 = 1_722_002_400.0
 HIDDEN = Count(None, True)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'beffroi.db'}") as opened:
-        opened.migrate()
-        load_registry_from_scenario(opened, TINY)
-        yield opened
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    started: Bus = create_bus("inprocess", "inprocess://")
-    await started.start()
-    yield started
-    await started.close()
 
 
 @pytest.fixture

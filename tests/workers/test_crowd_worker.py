@@ -5,20 +5,19 @@ zone filling up past its red density is announced "red expected" by the forecast
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.config import parse_config
 from beffroi.domain import messages
 from beffroi.domain.observations import Event, Reading, ReadingBatch
 from beffroi.domain.registry import DEVICE_PROFILES, DeviceKind
 from beffroi.store.store import Store
 from beffroi.workers.crowd import CrowdWorker, estimate_device_id
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import wait_until
 
 TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
@@ -42,22 +41,6 @@ class Feed:
     def latest(self, zone: str, metric: str) -> float | None:
         values = [r.value for r in self.readings if r.device_id == estimate_device_id(zone) and r.metric == metric]
         return values[-1] if values else None
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'beffroi.db'}") as opened:
-        opened.migrate()
-        load_registry_from_scenario(opened, TINY)
-        yield opened
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    started: Bus = create_bus("inprocess", "inprocess://")
-    await started.start()
-    yield started
-    await started.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import asyncio
 import logging
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import msgspec
@@ -17,7 +16,7 @@ import nats
 import pytest
 from shapely.geometry import Polygon
 
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig, parse_config
 from beffroi.crowd.mobile import MobileSlotEstimate
@@ -28,7 +27,6 @@ from beffroi.domain.signalling import Cell, CellPlan
 from beffroi.errors import ConfigError
 from beffroi.store.store import Store
 from beffroi.workers.mobile import MobileWorker, decode_estimate
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.conftest import delete_stream, nats_test_bus
 from tests.bus.support import wait_until
 from tests.services import NATS_URL, require_service
@@ -73,14 +71,6 @@ class Seen:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'beffroi.db'}") as opened:
-        opened.migrate()
-        load_registry_from_scenario(opened, TINY)
-        yield opened
-
-
-@pytest.fixture
 def plan_path(tmp_path: Path, store: Store) -> Path:
     """One small omnidirectional cell in the middle of each zone of the tiny scenario."""
     cells = []
@@ -108,14 +98,6 @@ def mobile_config(tmp_path: Path, plan_path: Path, **mobile: object) -> BeffroiC
 def secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEFFROI_MOBILE_SECRET", SECRET)
     monkeypatch.delenv("BEFFROI_MOBILE_SECRET_FILE", raising=False)
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    started: Bus = create_bus("inprocess", "inprocess://")
-    await started.start()
-    yield started
-    await started.close()
 
 
 async def watch(bus: Bus) -> Seen:

@@ -10,7 +10,6 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import msgspec
 import pytest
 
 from beffroi.app import Application
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.bus.namespaced import NamespacedBus
 from beffroi.config import BeffroiConfig, parse_config
 from beffroi.domain import messages
@@ -76,14 +75,6 @@ def phone_config(tmp_path: Path, *, sim: dict[str, Any] | None = None, **section
         **sections,
     }
     return parse_config(data, "test")
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    started: Bus = create_bus("inprocess", "inprocess://")
-    await started.start()
-    yield started
-    await started.close()
 
 
 async def test_the_phones_signalling_becomes_mobile_figures_and_no_raw_identifier_is_logged_or_stored(

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from beffroi.api.camera_hub import CameraHub
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.config import BeffroiConfig, parse_config
 from beffroi.domain import messages
 from beffroi.domain.observations import Event, ReadingBatch
@@ -24,7 +23,6 @@ from beffroi.errors import BusError, ConfigError
 from beffroi.sim.scene import gate_scene, write_clip
 from beffroi.store.snapshots import SnapshotStore
 from beffroi.store.store import Store
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from beffroi.workers.video import VideoWorker
 from tests.bus.support import wait_until
 from tests.video.mjpeg_camera import MjpegCamera
@@ -69,22 +67,6 @@ class Feed:
             for reading in batch.readings:
                 found.setdefault(reading.metric, []).append(reading.value)
         return found
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'beffroi.db'}") as opened:
-        opened.migrate()
-        load_registry_from_scenario(opened, TINY)
-        yield opened
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    started: Bus = create_bus("inprocess", "inprocess://")
-    await started.start()
-    yield started
-    await started.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
  * the main dictionaries so that the crowd views stay one piece; `ct(key, params)` works like `t`.
  */
 
-import { language, type Params } from "./index";
+import { fill, language, type Params } from "./index";
 
 const en = {
   "layers.title": "Map layers",
@@ -105,9 +105,7 @@ const fr: Record<CrowdKey, string> = {
 
 const DICTIONARIES: Record<"en" | "fr", Record<CrowdKey, string>> = { en, fr };
 
-/** The crowd sentence `key` in the current language, `{name}` placeholders filled from `params`. */
+/** The crowd sentence `key` in the current language, its parameters filled from `params`. */
 export function ct(key: CrowdKey, params?: Params): string {
-  const template = DICTIONARIES[language()][key];
-  if (params === undefined) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return fill(DICTIONARIES[language()][key], params);
 }

@@ -48,7 +48,8 @@ export function humanise(value: string): string {
   return spaced.length === 0 ? value : spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
-function fill(template: string, params: Params | undefined): string {
+/** `template` with its `{name}` parameters filled from `params` (unknown names left as they are). */
+export function fill(template: string, params: Params | undefined): string {
   if (params === undefined) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
