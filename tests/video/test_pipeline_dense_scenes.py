@@ -5,18 +5,13 @@ bench/video_accuracy.py (100–104); the figures hold with a margin, so that a r
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
 
 from beffroi.sim.scene import Scene, concourse_scene, incidents_scene
-from beffroi.video.analytics.base import VideoEvent, ZoneCount
-from beffroi.video.camera import parse_camera
-from beffroi.video.frames import Frame
-from beffroi.video.pipeline import CameraPipeline
+from tests.video.scene_runs import SceneRun, run_scene
 
 WIDTH, HEIGHT, FPS = 640, 360, 5.0
 AUTHORISED = ["forbidden_zone", "counting", "excessive_density"]
@@ -24,33 +19,8 @@ DENSE_LEVELS = {"standing_amber": 4.0, "standing_red": 4.7, "moving_amber": 4.0,
 """The concourse's truth raises crowd_density from 4 p/m²."""
 
 
-@dataclass
-class Outcome:
-    """The events a scene gave, and per zone each second's count with the true count of that second."""
-
-    events: list[VideoEvent] = field(default_factory=list)
-    counts: dict[str, list[tuple[ZoneCount, int]]] = field(default_factory=dict)
-
-    def of_type(self, kind: str) -> list[VideoEvent]:
-        return [event for event in self.events if event.type == kind]
-
-
-def run(scene: Scene, analytics: dict[str, dict[str, Any]]) -> Outcome:
-    camera = parse_camera({**scene.camera_dict("memory", analytics=analytics), "authorised": AUTHORISED}, "test")
-    outcome = Outcome()
-    pipeline: CameraPipeline | None = None
-    truth_counts: dict[tuple[str, int], list[int]] = {}
-    for index, ts, image, truth in scene.frames():
-        frame = Frame(image, ts, index)
-        pipeline = pipeline or CameraPipeline.for_frame(camera, frame)
-        result = pipeline.process(frame)
-        outcome.events += result.events
-        for zone, count in truth.zone_counts.items():
-            truth_counts.setdefault((zone, math.floor(ts + 1e-9)), []).append(count)
-        for zone_count in result.zone_counts:
-            true = float(np.median(truth_counts[(zone_count.zone, round(zone_count.ts) - 1)]))
-            outcome.counts.setdefault(zone_count.zone, []).append((zone_count, math.floor(true + 0.5)))
-    return outcome
+def run(scene: Scene, analytics: dict[str, dict[str, Any]]) -> SceneRun:
+    return run_scene(scene, analytics, AUTHORISED)
 
 
 @pytest.mark.slow

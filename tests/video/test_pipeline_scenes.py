@@ -4,18 +4,16 @@ not those the detector and the pipeline were tuned on (0–9) nor those of bench
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
 
 from beffroi.sim.scene import Scene, concourse_scene, gate_scene, incidents_scene, plaza_scene
-from beffroi.video.analytics.base import CameraView, VideoEvent
+from beffroi.video.analytics.base import CameraView
 from beffroi.video.camera import parse_camera
-from beffroi.video.frames import Frame
-from beffroi.video.pipeline import CameraPipeline, person_size_from
+from beffroi.video.pipeline import person_size_from
+from tests.video.scene_runs import SceneRun, run_scene
 
 WIDTH, HEIGHT, FPS = 640, 360, 5.0
 AUTHORISED = [
@@ -29,41 +27,8 @@ AUTHORISED = [
 ]
 
 
-@dataclass
-class Outcome:
-    """What the pipeline gave on a scene: its events, line crossings counted (in, out) per line, and the absolute
-    errors of the per-second zone counts per zone (the first 5 s, the backgrounds warming up, left out)."""
-
-    events: list[VideoEvent] = field(default_factory=list)
-    crossings: dict[str, list[int]] = field(default_factory=dict)
-    count_errors: dict[str, list[int]] = field(default_factory=dict)
-
-    def of_type(self, kind: str) -> list[VideoEvent]:
-        return [event for event in self.events if event.type == kind]
-
-
-def run(scene: Scene, analytics: dict[str, dict[str, Any]]) -> Outcome:
-    camera = parse_camera({**scene.camera_dict("memory", analytics=analytics), "authorised": AUTHORISED}, "test")
-    outcome = Outcome()
-    pipeline: CameraPipeline | None = None
-    truth_counts: dict[tuple[str, int], list[int]] = {}
-    for index, ts, image, truth in scene.frames():
-        frame = Frame(image, ts, index)
-        pipeline = pipeline or CameraPipeline.for_frame(camera, frame)
-        result = pipeline.process(frame)
-        outcome.events += result.events
-        for zone, count in truth.zone_counts.items():
-            truth_counts.setdefault((zone, math.floor(ts + 1e-9)), []).append(count)
-        for line in result.line_counts:
-            totals = outcome.crossings.setdefault(line.line, [0, 0])
-            totals[0] += line.inward
-            totals[1] += line.outward
-        for zone_count in result.zone_counts:
-            second = round(zone_count.ts) - 1
-            true = math.floor(float(np.median(truth_counts[(zone_count.zone, second)])) + 0.5)
-            if second >= 5:
-                outcome.count_errors.setdefault(zone_count.zone, []).append(abs(zone_count.count - true))
-    return outcome
+def run(scene: Scene, analytics: dict[str, dict[str, Any]]) -> SceneRun:
+    return run_scene(scene, analytics, AUTHORISED)
 
 
 def true_crossings(scene: Scene, line: str) -> tuple[int, int]:
@@ -113,7 +78,7 @@ def test_a_gate_is_counted_and_most_who_walk_the_wrong_way_are_found_at_once() -
         start = true_start(scene, "wrong_way")
         found += any(start - 1.0 <= event.ts <= start + 3.0 for event in outcome.of_type("wrong_way"))
         raised += len(outcome.of_type("wrong_way"))
-        errors += outcome.count_errors["approach"]
+        errors += outcome.count_errors("approach")
     assert abs(counted_in - true_in) <= 0.15 * true_in, (counted_in, true_in)
     assert counted_out <= true_out + 6
     assert found >= 2
@@ -148,7 +113,7 @@ def test_an_entry_a_bag_left_behind_a_fall_and_a_long_stay_are_found() -> None:
     stayed = true_start(scene, "loitering") + 30.0
     stays = outcome.of_type("loitering")
     assert len(stays) <= 1 and all(stayed - 1.0 <= event.ts for event in stays), [e.ts for e in stays]
-    assert float(np.mean(outcome.count_errors["square"])) < 1.0
+    assert float(np.mean(outcome.count_errors("square"))) < 1.0
 
 
 def test_a_crowd_that_flees_is_a_crowd_movement_and_a_quiet_plaza_raises_nothing() -> None:
@@ -159,4 +124,4 @@ def test_a_crowd_that_flees_is_a_crowd_movement_and_a_quiet_plaza_raises_nothing
     plaza = plaza_scene(300, width=WIDTH, height=HEIGHT, fps=FPS, duration_s=40.0)
     quiet = run(plaza, {"crowd_movement": {}, "abandoned_object": {"unattended_s": 15.0}, "zone_count": {}})
     assert quiet.events == []
-    assert float(np.mean(quiet.count_errors["plaza"])) < 3.0
+    assert float(np.mean(quiet.count_errors("plaza"))) < 3.0
