@@ -72,9 +72,19 @@ class MobileConfig(Section):
     """A zone is resolvable when its cells, on average, hold at least this share of its people for it alone (from the
     cell plan and the zones: `beffroi.crowd.mobile.resolution`); the figures of the others are marked, kept in sums
     and flows, and not fused. 0.5: a majority."""
-    idle_survival: bool = False
-    """Count a silent phone in its last cell only with the learnt chance it is still there (better when crowds
-    empty fast, such as stadiums after the match; a steady crowd is counted a little low)."""
+    density_prior: Literal["capacity", "uniform"] = "capacity"
+    """How a cell's people are first split between the zones and the outside it covers, before the figures refine
+    it slot by slot: `capacity`, each zone at the density of its capacity (none in a zone of capacity 0: water,
+    tracks) and the outside at `outside_density` (crowds gather in venues); `uniform`, one density everywhere."""
+    outside_density: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.01
+    """People per m² outside every zone under the `capacity` prior."""
+    zone_prior_people: Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)] = 300.0
+    """How many people a resolvable zone's prior density is worth against its cells' counts (the smaller, the
+    faster a zone's own density departs from its surroundings': `beffroi.crowd.mobile.density`)."""
+    idle_survival: bool = True
+    """Count a silent phone in its last cell only with the learnt chance it is still there (on by default: on the
+    simulated venues it halves the error of the sites' totals, crowds leaving a stand or a platform silently; a
+    steady crowd of rarely active phones is counted a little low)."""
     timezone: str = "Europe/Paris"
     """The local time of the key-days (the key rotates daily at 03:00 local) and of the night hours."""
 

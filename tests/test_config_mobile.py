@@ -15,7 +15,8 @@ from beffroi.errors import ConfigError
 def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
     mobile = parse_config({}, "test").mobile
     assert (mobile.enabled, mobile.k, mobile.epsilon, mobile.slot_s, mobile.stream) == (False, 20, None, 300, True)
-    assert (mobile.min_resolution, mobile.idle_survival) == (0.5, False)
+    assert (mobile.min_resolution, mobile.idle_survival) == (0.5, True)
+    assert (mobile.density_prior, mobile.outside_density, mobile.zone_prior_people) == ("capacity", 0.01, 300.0)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,8 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
         ({"slot_s": 420}, "mobile.slot_s", "must divide an hour"),
         ({"departement": "Paris"}, "mobile.departement", "pattern"),
         ({"zone_departements": {"gate": "9"}}, "mobile.zone_departements.gate", "pattern"),
+        ({"density_prior": "census"}, "mobile.density_prior", "'capacity' or 'uniform'"),
+        ({"zone_prior_people": 0}, "mobile.zone_prior_people", "greater than 0"),
         ({"timezone": "Mars/Olympus"}, "mobile.timezone", "unknown time zone"),
         ({"min_resolution": 1.5}, "mobile.min_resolution", "less than or equal to 1"),
         ({"enabled": True}, "mobile", "`cell_plan` is required"),

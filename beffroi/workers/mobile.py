@@ -47,6 +47,7 @@ from beffroi.crowd.mobile import (
     RejectedRow,
     SignallingFileReader,
 )
+from beffroi.crowd.mobile.allocation import capacity_density
 from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS
 from beffroi.crowd.mobile.reach import zones_in_reach
 from beffroi.domain import messages
@@ -214,6 +215,9 @@ class MobileWorker:
                 departement=settings.departement,
                 zone_departements=dict(settings.zone_departements),
                 coverage=settings.coverage,
+                zone_density=capacity_density(zones) if settings.density_prior == "capacity" else None,
+                outside_density=settings.outside_density if settings.density_prior == "capacity" else 1.0,
+                zone_prior_people=settings.zone_prior_people,
                 min_resolution=settings.min_resolution,
                 idle_survival=settings.idle_survival,
                 calendar=calendar,

@@ -313,14 +313,24 @@ async def test_it_refuses_to_start_without_a_secret_or_a_readable_plan(
     assert "within reach" in str(out_of_reach.value.problems)
 
 
-async def test_the_estimator_takes_the_configured_resolution_and_idle_phone_settings(
+async def test_the_estimator_takes_the_configured_resolution_idle_phone_and_density_settings(
     tmp_path: Path, store: Store, bus: Bus, plan_path: Path
 ) -> None:
-    worker = MobileWorker(mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=True), bus, store)
+    worker = MobileWorker(mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=False), bus, store)
     await worker.start()
     try:
         settings = worker.estimator.settings
-        assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, True, 300)
-        assert {zone.id for zone in store.list_zones(TENANT)} == set(worker.estimator.allocation.zone_ids)
+        assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, False, 300)
+        zones = store.list_zones(TENANT)
+        assert {zone.id for zone in zones} == set(worker.estimator.allocation.zone_ids)
+        # the default prior: each zone at its capacity's density, the outside thin
+        assert settings.zone_density == {zone.id: zone.capacity / zone.area_m2 for zone in zones}
+        assert (settings.outside_density, settings.zone_prior_people) == (0.01, 300.0)
     finally:
         await worker.stop()
+    uniform = MobileWorker(mobile_config(tmp_path, plan_path, density_prior="uniform"), bus, store)
+    await uniform.start()
+    try:
+        assert (uniform.estimator.settings.zone_density, uniform.estimator.settings.outside_density) == (None, 1.0)
+    finally:
+        await uniform.stop()

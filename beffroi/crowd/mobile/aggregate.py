@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from beffroi.crowd.mobile.allocation import CellAllocation
 from beffroi.crowd.mobile.calendar import KeyCalendar
+from beffroi.crowd.mobile.density import ZONE_PRIOR_PEOPLE, DensityModel
 from beffroi.crowd.mobile.idle import SilentPhones
 from beffroi.crowd.mobile.origins import ORIGIN_CODES
 from beffroi.crowd.mobile.state import SubscriberState
@@ -99,7 +100,11 @@ class AggregationSettings:
     refine_iterations: int = 0
     """Expectation-maximisation steps per slot refining densities from the cells' counts (0: none)."""
     refine_block_m: float = 500.0
-    """Size of the squares whose density the refinement fits (regions inside one keep their prior ratios)."""
+    """Size of the squares whose densities (one for their zones, one for their outside) the refinement fits."""
+    free_zones: npt.NDArray[np.bool_] | None = None
+    """Per zone, whether the refinement fits a density of its own (see `beffroi.crowd.mobile.density`)."""
+    zone_prior_people: float = ZONE_PRIOR_PEOPLE
+    """Weight, in people, of a free zone's prior density."""
     idle_survival: bool = False
     """Whether a silent phone counts in its last cell only with the chance it is still there, and elsewhere where
     the phones of that cell heard of went (see `beffroi.crowd.mobile.idle`); else it counts fully in its last cell
@@ -109,17 +114,6 @@ class AggregationSettings:
     cell_noise: Callable[[F64, float], F64] | None = None
     """Noise for the cells' counts before they drive the refinement (differential privacy), given the
     sensitivity; the refined allocation is then post-processing of a noisy release."""
-
-
-def _blocks(lonlat: F64, block_m: float) -> npt.NDArray[np.int64]:
-    """The block (a square of `block_m`, or each region its own when not positive) of each region."""
-    if block_m <= 0:
-        return np.arange(lonlat.shape[0], dtype=np.int64)
-    degrees = block_m / 111_195.0
-    column = np.floor(lonlat[:, 0] * np.cos(np.radians(lonlat[:, 1])) / degrees).astype(np.int64)
-    row = np.floor(lonlat[:, 1] / degrees).astype(np.int64)
-    _, block = np.unique(column * 10_000_000 + row, return_inverse=True)
-    return np.asarray(block, dtype=np.int64).reshape(-1)
 
 
 def _sum_by(key: npt.NDArray[np.int64], weight: F64, size: int) -> F64:
@@ -157,15 +151,11 @@ class SlotAggregator:
         self.ghosts = SubscriberState()
         self.day: date | None = None
         self._zone_sensitivity = allocation.zone_sensitivity()
-        self._region_area = allocation.region_area()
-        self._rows = allocation.rows
         self._entry_zone = allocation.zone
         self._refine = settings.refine_iterations > 0
-        self._block = _blocks(allocation.region_lonlat, settings.refine_block_m)
-        self._block_exposure = np.bincount(
-            self._block, weights=self._region_area * allocation.prior, minlength=int(self._block.max(initial=0)) + 1
+        self.density = DensityModel(
+            allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people
         )
-        self.block_density = np.ones(self._block_exposure.shape[0])
         self._weights = allocation.weights()
         self.silent = SilentPhones(allocation.cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
@@ -288,27 +278,12 @@ class SlotAggregator:
         self.silent.forget()
 
     def _refine_density(self, counts: F64, sensitivity: float) -> None:
-        """The densities that best explain the cells' counts (Poisson maximum likelihood, EM steps from the
-        previous slot's), fitted per block of `refine_block_m` (each region keeps its prior ratio to the others
-        of its block: finer, the fit would overfit), and the allocation weights they give."""
-        allocation = self.allocation
+        """Refine the densities from the cells' counts (noised first where privacy asks) and take the allocation
+        weights they give (see `beffroi.crowd.mobile.density`)."""
         if self.settings.cell_noise is not None:
             counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)
-        if float(counts.sum()) <= 0:
-            return
-        rows, region, share, block = self._rows, allocation.region, allocation.share, self._block
-        exposure = self._block_exposure
-        seen = exposure > 0
-        floor = 1e-6 * float(counts.sum()) / float(exposure.sum())
-        block_density = np.maximum(self.block_density, floor)
-        for _ in range(self.settings.refine_iterations):
-            scaled = share * (allocation.prior * block_density[block])[region]
-            per_cell = np.bincount(rows, weights=scaled, minlength=allocation.cells)
-            people = np.bincount(region, weights=counts[rows] * scaled / per_cell[rows], minlength=block.shape[0])
-            in_block = np.bincount(block, weights=people, minlength=exposure.shape[0])
-            block_density = np.where(seen, np.maximum(in_block / np.where(seen, exposure, 1.0), floor), block_density)
-        self.block_density = block_density
-        self._weights = allocation.weights(allocation.prior * block_density[block])
+        self.density.refine(counts, self.settings.refine_iterations)
+        self._weights = self.density.weights()
 
     def _expand(self, cells: I32) -> tuple[npt.NDArray[np.intp], I32, F64]:
         """Each cell's allocation rows: (position in `cells`, zone, weight) per row."""

@@ -98,8 +98,10 @@ class CellAllocation:
 
 
 def capacity_density(zones: Sequence[Zone]) -> dict[str, float]:
-    """Each zone's density at capacity (people/m²), a prior for `allocate` where crowds gather in venues."""
-    return {zone.id: zone.capacity / zone.area_m2 for zone in zones if zone.capacity > 0 and zone.area_m2 > 0}
+    """Each zone's density at capacity (people/m²), a prior for `allocate` where crowds gather in venues; 0 for a
+    zone of capacity 0 (water, tracks, a forbidden area: nobody is meant to stand there, and such a zone given the
+    outside's density takes the people of the cells around it: a regatta's 1.4 km² race areas took 50,000)."""
+    return {zone.id: max(zone.capacity, 0) / zone.area_m2 for zone in zones if zone.area_m2 > 0}
 
 
 def allocate(

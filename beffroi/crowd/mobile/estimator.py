@@ -22,6 +22,7 @@ import numpy.typing as npt
 from beffroi.crowd.mobile.aggregate import AggregationSettings, RawSlotFigures, SlotAggregator, SlotRecords
 from beffroi.crowd.mobile.allocation import CellAllocation, Coverage, allocate
 from beffroi.crowd.mobile.calendar import KeyCalendar
+from beffroi.crowd.mobile.density import ZONE_PRIOR_PEOPLE
 from beffroi.crowd.mobile.origins import ORIGIN_CODES, ROAMER_BASE, departement_code, origin_codes
 from beffroi.crowd.mobile.privacy import PrivacySettings, cell_noise, protect
 from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
@@ -45,8 +46,9 @@ class EstimationSettings:
     (residents are billed there), overridden per zone by `zone_departements`; `coverage`: see `allocation`;
     `small_cell_offset_db`: small cells' power against macro cells'; `zone_density` / `outside_density`: the
     density prior of the cell-to-zone allocation (see `allocate`), which `refine_iterations` EM steps per slot
-    fit to the cells' counts, one density factor per square of `refine_block_m` (0 iterations: keep the prior;
-    a block as small as a venue's zones overfits: the cells cannot tell such zones apart); `idle_survival`: a
+    fit to the cells' counts: per square of `refine_block_m` one factor for its zones and one for its outside, and
+    for each resolvable zone a factor of its own held to its square's by a prior worth `zone_prior_people` people
+    (0 iterations: keep the prior; see `beffroi.crowd.mobile.density`); `idle_survival`: a
     silent phone counts in its last cell with the chance it is still there, learnt from the phones of that cell
     heard of again at random moments (a crowd leaving a stadium is seen leaving by its talkative part; off, the
     default: counted fully in its last cell until it expires; on, it under-counts the synthetic city's districts,
@@ -71,6 +73,7 @@ class EstimationSettings:
     small_cell_offset_db: float = -20.0
     refine_iterations: int = 10
     refine_block_m: float = 500.0
+    zone_prior_people: float = ZONE_PRIOR_PEOPLE
     idle_survival: bool = False
     idle_follow: bool = False
     min_resolution: float = MAJORITY
@@ -87,6 +90,8 @@ class EstimationSettings:
         for mcc, share in {**self.roamer_shares, -1: self.roamer_share or 0.5}.items():
             if not 0 < share <= 1:
                 problems.append(f"roamer_shares[{mcc}]: a share must be in (0, 1] (got {share})")
+        if not self.zone_prior_people > 0:
+            problems.append(f"zone_prior_people: must be positive (got {self.zone_prior_people})")
         if not 0 <= self.min_resolution <= 1:
             problems.append(f"min_resolution: must be in [0, 1] (got {self.min_resolution})")
         if self.coverage not in ("radio", "best_server", "sector"):
@@ -153,6 +158,8 @@ class MobileEstimator:
                 calendar=self.settings.calendar,
                 refine_iterations=self.settings.refine_iterations,
                 refine_block_m=self.settings.refine_block_m,
+                free_zones=self.resolution >= self.settings.min_resolution,
+                zone_prior_people=self.settings.zone_prior_people,
                 idle_survival=self.settings.idle_survival,
                 idle_follow=self.settings.idle_follow,
                 cell_noise=cell_noise(epsilon, self.rng) if epsilon is not None else None,
@@ -211,7 +218,7 @@ class MobileEstimator:
         the lateness and the cache size, never by the length of the feed."""
         aggregator = self.aggregator
         cache = self.pseudonymiser.cache_bytes if self.pseudonymiser is not None else 0
-        held = aggregator.state.nbytes + aggregator.ghosts.nbytes + aggregator.silent.nbytes
+        held = aggregator.state.nbytes + aggregator.ghosts.nbytes + aggregator.silent.nbytes + aggregator.density.nbytes
         return held + self.buffer.nbytes + cache
 
     def _records(self, batch: SignallingBatch) -> SlotRecords:

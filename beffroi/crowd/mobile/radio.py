@@ -65,44 +65,77 @@ def _zone_points(zones: Sequence[Zone], least: int = 16) -> tuple[F64, F64, F64,
     return np.concatenate(lons), np.concatenate(lats), np.concatenate(weights), np.concatenate(owners)
 
 
+def _small_cells(plan: CellPlan) -> npt.NDArray[np.bool_]:
+    """Which cells are small cells: a range under half the plan's median."""
+    reach = np.array([cell.range_m for cell in plan.cells])
+    positive = reach[reach > 0]
+    return reach < 0.5 * float(np.median(positive)) if positive.size else np.zeros(len(plan.cells), dtype=bool)
+
+
+def _grid_keys(lon: float, lat: float, reach_m: float, degrees_lon: float, degrees_lat: float) -> npt.NDArray[np.int64]:
+    """Keys (ix * 10^7 + iy) of the grid squares within `reach_m` of a point (its bounding box)."""
+    reach_lat = reach_m / METRES_PER_DEGREE
+    reach_lon = reach_lat / math.cos(math.radians(lat))
+    ix = np.arange(math.floor((lon - reach_lon) / degrees_lon), math.ceil((lon + reach_lon) / degrees_lon) + 1)
+    iy = np.arange(math.floor((lat - reach_lat) / degrees_lat), math.ceil((lat + reach_lat) / degrees_lat) + 1)
+    grid_x, grid_y = (axis.ravel() for axis in np.meshgrid(ix, iy))
+    return grid_x.astype(np.int64) * 10_000_000 + grid_y
+
+
 def _outside_points(
-    plan: CellPlan, zones: Sequence[Zone], pitch_m: float, tile_m: float
+    plan: CellPlan, zones: Sequence[Zone], pitch_m: float, tile_m: float, fine_m: float
 ) -> tuple[F64, F64, F64, npt.NDArray[np.int64]]:
-    """Grid points within reach of some cell and outside every zone, with their area and tile number."""
+    """Grid points within reach of some cell and outside every zone, with their area and tile number: every
+    `pitch_m`, and every `fine_m` in the squares a small cell reaches (a small cell covers a few of the coarse
+    squares: sampled coarsely, its share of the outside would be all or nothing)."""
     lat0 = float(np.mean([cell.lat for cell in plan.cells]))
     degrees_lat = pitch_m / METRES_PER_DEGREE
     degrees_lon = degrees_lat / math.cos(math.radians(lat0))
-    keys = []
-    for cell in plan.cells:
+    small = _small_cells(plan)
+    keys, fine_keys = [], []
+    for index, cell in enumerate(plan.cells):
         if cell.range_m <= 0:
             continue
-        reach_lat = cell.range_m / METRES_PER_DEGREE
-        reach_lon = reach_lat / math.cos(math.radians(cell.lat))
-        ix = np.arange(
-            math.floor((cell.lon - reach_lon) / degrees_lon), math.ceil((cell.lon + reach_lon) / degrees_lon) + 1
-        )
-        iy = np.arange(
-            math.floor((cell.lat - reach_lat) / degrees_lat), math.ceil((cell.lat + reach_lat) / degrees_lat) + 1
-        )
-        grid_x, grid_y = (axis.ravel() for axis in np.meshgrid(ix, iy))
-        keys.append(grid_x.astype(np.int64) * 10_000_000 + grid_y)
+        keys.append(_grid_keys(cell.lon, cell.lat, cell.range_m, degrees_lon, degrees_lat))
+        if small[index]:
+            fine_keys.append(_grid_keys(cell.lon, cell.lat, cell.range_m + pitch_m, degrees_lon, degrees_lat))
     if not keys:
         return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
     unique = np.unique(np.concatenate(keys))
-    ix = np.floor_divide(unique + 5_000_000, 10_000_000)
-    iy = unique - ix * 10_000_000
-    lon, lat = ix * degrees_lon, iy * degrees_lat
+    refined = np.unique(np.concatenate(fine_keys)) if fine_keys else np.zeros(0, dtype=np.int64)
+    coarse = unique[~np.isin(unique, refined)]
+    per_side = max(round(pitch_m / fine_m), 1)
+    offsets = (np.arange(per_side) + 0.5) / per_side - 0.5
+    sub_x, sub_y = (axis.ravel() for axis in np.meshgrid(offsets, offsets))
+
+    def split(key: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        ix = np.floor_divide(key + 5_000_000, 10_000_000)
+        return ix, key - ix * 10_000_000
+
+    coarse_x, coarse_y = split(coarse)
+    fine_x, fine_y = split(refined)
+    ix = np.concatenate((coarse_x, np.repeat(fine_x, sub_x.shape[0])))
+    iy = np.concatenate((coarse_y, np.repeat(fine_y, sub_y.shape[0])))
+    x = ix + np.concatenate((np.zeros(coarse_x.shape[0]), np.tile(sub_x, fine_x.shape[0])))
+    y = iy + np.concatenate((np.zeros(coarse_y.shape[0]), np.tile(sub_y, fine_y.shape[0])))
+    square = np.concatenate((np.full(coarse_x.shape[0], 1.0), np.full(fine_x.shape[0] * sub_x.shape[0], per_side**-2)))
+    lon, lat = x * degrees_lon, y * degrees_lat
     polygons = [shapely.Polygon(ring[0]) if ring else shapely.Polygon() for ring in (z.polygon for z in zones)]
     if polygons:
         tree = shapely.STRtree(polygons)
         hits = tree.query(shapely.points(lon, lat), predicate="within")[0]
         keep = np.ones(lon.shape[0], dtype=bool)
         keep[hits] = False
-        lon, lat, ix, iy = lon[keep], lat[keep], ix[keep], iy[keep]
+        lon, lat, ix, iy, square = lon[keep], lat[keep], ix[keep], iy[keep], square[keep]
     per_tile = max(round(tile_m / pitch_m), 1)
     _, tile = np.unique((ix // per_tile) * 10_000_000 + iy // per_tile, return_inverse=True)
-    area = pitch_m * pitch_m * np.cos(np.radians(lat)) / math.cos(math.radians(lat0))
-    return lon, lat, area, tile.reshape(-1).astype(np.int64)
+    area = square * pitch_m * pitch_m * np.cos(np.radians(lat)) / math.cos(math.radians(lat0))
+    return (
+        lon.astype(np.float64),
+        lat.astype(np.float64),
+        area.astype(np.float64),
+        tile.reshape(-1).astype(np.int64),
+    )
 
 
 def _serving(
@@ -116,8 +149,7 @@ def _serving(
     omni = np.array([cell.azimuth_deg is None or cell.beamwidth_deg >= 180 for cell in cells])
     azimuth = np.array([cell.azimuth_deg or 0.0 for cell in cells])
     beam = np.array([max(cell.beamwidth_deg, 0.5) for cell in cells])
-    positive = reach[reach > 0]
-    small = reach < 0.5 * float(np.median(positive)) if positive.size else np.zeros(len(cells), dtype=bool)
+    small = _small_cells(plan)
     power0 = np.where(small, small_cell_offset_db, 0.0)
     bucket_m = 1.1 * max(float(reach.max(initial=1.0)), 1.0)
     bucket_deg = bucket_m / METRES_PER_DEGREE
@@ -172,10 +204,12 @@ def radio_allocation(
     shadowing_db: float = 6.0,
     pitch_m: float = 100.0,
     tile_m: float = 500.0,
+    fine_m: float = 20.0,
 ) -> CellAllocation:
-    """Each cell's shares of the zones and of the outside tiles (`tile_m` squares sampled every `pitch_m`)."""
+    """Each cell's shares of the zones and of the outside tiles (`tile_m` squares sampled every `pitch_m`, and every
+    `fine_m` within reach of a small cell)."""
     zone_lon, zone_lat, zone_area, zone_region = _zone_points(zones)
-    out_lon, out_lat, out_area, tile = _outside_points(plan, zones, pitch_m, tile_m)
+    out_lon, out_lat, out_area, tile = _outside_points(plan, zones, pitch_m, tile_m, fine_m)
     tiles = int(tile.max(initial=-1)) + 1
     lon, lat = np.concatenate((zone_lon, out_lon)), np.concatenate((zone_lat, out_lat))
     area = np.concatenate((zone_area, out_area))

@@ -80,4 +80,15 @@ def test_cells_in_venues_and_the_prior_from_capacity() -> None:
     plan, zones = three_venues()
     matrix = allocate(plan, zones).matrix()
     np.testing.assert_allclose(matrix, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], atol=1e-9)
-    assert capacity_density([square("v", 0, 0, 100, 100, capacity=20_000)]) == {"v": 2.0}
+    venue, water = square("v", 0, 0, 100, 100, capacity=20_000), square("w", 100, 0, 200, 100, capacity=0)
+    assert capacity_density([venue, water]) == {"v": 2.0, "w": 0.0}  # nobody is meant to stand on the water
+
+
+def test_a_small_cell_over_a_zone_edge_covers_the_outside_beside_it_in_proportion() -> None:
+    # a 60 m small cell on the edge of a 200 m venue among 400 m macro cells: about half its disc is outside;
+    # sampled every 100 m the outside would be all or nothing
+    zones = [square("venue", 0.0, 0.0, 200.0, 200.0)]
+    macros = [omni(f"m{index}", x, y, 400.0) for index, (x, y) in enumerate([(-300, -300), (500, 500), (-300, 500)])]
+    plan = CellPlan("test-operator", 208, 0.4, [*macros, omni("small", 200.0, 100.0, 60.0)])
+    matrix = allocate(plan, zones).matrix()
+    assert 0.3 < matrix[3, 0] < 0.7 and matrix[3, 0] + matrix[3, 1] == pytest.approx(1.0)

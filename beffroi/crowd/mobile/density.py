@@ -1,0 +1,122 @@
+"""The densities behind the cell-to-zone split, refined slot by slot from the cells' counts.
+
+A cell's count is split over the regions it covers (zones and pieces of the outside) in proportion to coverage ×
+density (`CellAllocation.weights`). The densities start from the allocation's prior and are refined by
+expectation-maximisation steps (Poisson maximum likelihood of the cells' counts), each slot going on from the
+previous slot's, at three levels:
+
+- per block (a square of `block_m`), one factor for its zones and one for its outside: crowds gather in venues
+  while the streets around them do not, and one factor for both would keep the prior's ratio between them
+  (zones at capacity against a thin outside: every site over-counted by the people of the streets around it);
+- per *free* zone (one the cells can tell apart: resolvable), a factor of its own around its block's zone factor,
+  held to it by a Gamma prior worth `zone_prior_people` people (the step takes the posterior mode): a station
+  concourse emptying while its forecourt fills is seen through its own cells rather than kept at the prior's
+  ratio to the forecourt, and a small zone cannot swing far on a few people;
+- the other zones keep the prior's ratio to their block's zones: their cells cannot say more, and given a factor
+  of their own (a fence's thin ring around a fan zone) they drain their neighbours.
+
+A region the prior gives no density (a zone of capacity 0: water, tracks) stays empty; a cell that covers only
+such regions is split by coverage alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from beffroi.crowd.mobile.allocation import CellAllocation
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+ZONE_PRIOR_PEOPLE = 300.0
+"""Default weight of a free zone's prior, in people: the share of the prior in a zone's figure is 300 / (300 + its
+people), a sixth for a zone of 1,500 (a platform), a fiftieth for a stand of 15,000."""
+
+
+def blocks(lonlat: F64, block_m: float) -> I64:
+    """The block (a square of `block_m`, or each region its own when not positive) of each region."""
+    if block_m <= 0:
+        return np.arange(lonlat.shape[0], dtype=np.int64)
+    degrees = block_m / 111_195.0
+    column = np.floor(lonlat[:, 0] * np.cos(np.radians(lonlat[:, 1])) / degrees).astype(np.int64)
+    row = np.floor(lonlat[:, 1] / degrees).astype(np.int64)
+    _, block = np.unique(column * 10_000_000 + row, return_inverse=True)
+    return np.asarray(block, dtype=np.int64).reshape(-1)
+
+
+class DensityModel:
+    """Block, zone-block and free-zone density factors over an allocation's prior (see the module docstring).
+    `free`: per zone, whether it gets a factor of its own (None: none does)."""
+
+    def __init__(
+        self,
+        allocation: CellAllocation,
+        block_m: float,
+        free: npt.NDArray[np.bool_] | None = None,
+        zone_prior_people: float = ZONE_PRIOR_PEOPLE,
+    ) -> None:
+        if zone_prior_people <= 0:
+            raise ValueError(f"zone_prior_people must be positive (got {zone_prior_people})")
+        self.allocation = allocation
+        self.zone_prior_people = zone_prior_people
+        outside = allocation.region_zone == allocation.outside
+        square = blocks(allocation.region_lonlat, block_m)
+        _, block = np.unique(square * 2 + outside, return_inverse=True)
+        self.block: I64 = np.asarray(block, dtype=np.int64).reshape(-1)
+        """Each region's block: zones and outside of one square are two blocks."""
+        self.block_factor: F64 = np.ones(int(self.block.max(initial=-1)) + 1)
+        free_zone = np.zeros(allocation.outside + 1, dtype=bool)
+        if free is not None:
+            if free.shape[0] != allocation.outside:
+                raise ValueError(f"free: one flag per zone expected ({allocation.outside}, got {free.shape[0]})")
+            free_zone[:-1] = free
+        self.free: npt.NDArray[np.bool_] = free_zone[allocation.region_zone]
+        """Whether each region has a factor of its own."""
+        self.zone_factor: F64 = np.ones(allocation.regions)
+        self._area = allocation.region_area()
+        self._rows = allocation.rows
+
+    @property
+    def density(self) -> F64:
+        """Each region's density: prior × its block's factor × its own factor."""
+        return self.allocation.prior * self.block_factor[self.block] * self.zone_factor
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held across slots."""
+        return self.block_factor.nbytes + self.zone_factor.nbytes
+
+    def weights(self) -> F64:
+        """The allocation's weights (each entry's share of its cell's subscribers) under the current densities."""
+        return self.allocation.weights(self.density)
+
+    def refine(self, counts: F64, iterations: int) -> None:
+        """`iterations` EM steps from the current factors towards the densities that best explain the cells'
+        counts (`counts`: subscribers per cell, noised where privacy asks)."""
+        total = float(counts.sum())
+        if total <= 0 or iterations <= 0:
+            return
+        allocation = self.allocation
+        rows, region, share = self._rows, allocation.region, allocation.share
+        prior, block, area = allocation.prior, self.block, self._area
+        blocks_count = self.block_factor.shape[0]
+        floor = 1e-6 * total / max(float(np.sum(area * prior)), 1e-12)
+        block_factor = np.maximum(self.block_factor, floor)
+        zone_factor = self.zone_factor
+        for _ in range(iterations):
+            scaled = share * (prior * block_factor[block] * zone_factor)[region]
+            per_cell = np.bincount(rows, weights=scaled, minlength=allocation.cells)
+            empty = per_cell[rows] <= 0
+            if empty.any():  # a cell over empty regions only: split by coverage
+                scaled = np.where(empty, share, scaled)
+                per_cell = np.bincount(rows, weights=scaled, minlength=allocation.cells)
+            people = np.bincount(region, weights=counts[rows] * scaled / per_cell[rows], minlength=allocation.regions)
+            exposure = np.bincount(block, weights=area * prior * zone_factor, minlength=blocks_count)
+            held = np.bincount(block, weights=people, minlength=blocks_count)
+            seen = exposure > 0
+            block_factor = np.where(seen, np.maximum(held / np.where(seen, exposure, 1.0), floor), block_factor)
+            expected = prior * block_factor[block] * area
+            alpha = self.zone_prior_people
+            zone_factor = np.where(self.free & (expected > 0), (people + alpha) / (expected + alpha), 1.0)
+        self.block_factor = block_factor
+        self.zone_factor = zone_factor
