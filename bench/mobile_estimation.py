@@ -1,7 +1,8 @@
 """Mobile-network crowd estimation: speed, memory, freshness and accuracy.
 
 Usage: python bench/mobile_estimation.py [--subscribers 1000000] [--hours 24] [--epsilon 2] [--k 20]
-                                         [--sim-hours 2] [--no-sim] [--no-synthetic] [--seed 7]
+                                         [--sim-hours 2] [--sim-start 2024-07-26T17:00] [--no-sim]
+                                         [--no-synthetic] [--seed 7]
 Prints one JSON object:
 - `synthetic`: a full day of a city of `--subscribers` subscribers from tests/crowd/mobile/synthetic.py (people
   with a day of stays, phones with periodic updates, calls/sms/data, location updates, shadowing). Each 5-minute
@@ -13,13 +14,17 @@ Prints one JSON object:
   minutes) for zones above 500 people: raw, after suppression, after suppression and noise (the first hour,
   a cold start with no idle phone known yet, left out);
 - `simulator` (unless --no-sim, when beffroi.sim.phones exists): the same against the simulator's phones and
-  truth on scenarios/paris2024.json, `--sim-hours` from 17:00 on 26 July 2024 after 75 minutes of warm-up,
+  truth on scenarios/paris2024.json, `--sim-hours` from `--sim-start` (local time; 17:00 on 26 July 2024, the
+  evening of the opening ceremony) after 75 minutes of warm-up,
   per zone and per site, with the default settings, with a capacity density prior, with that prior and idle
   survival (silent phones counted with the chance they are still in their last cell), and with idle survival
   whose phones that left follow the heard ones (`idle_follow`); per zone kind (`by_kind`: MAPE and bias, to see
   which zones are wrong and in which direction, and whether the cell plan resolves them). `resolvable`: MAPE over
   the zones the estimator marks resolvable (resolution >= `min_resolution`, from the cell plan, the zones and the
-  prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind.
+  prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind. For the
+  configuration the mobile worker runs by default (`capacity_prior_idle_survival`), `resolvable.oracles`: the same
+  MAPE when the estimator is told the phones present per cell (what stale idle phones cost) and also each zone's
+  true density (what the estimated densities cost; the rest is the radio model against where phones stand).
   The synthetic city also runs idle survival, dropped and followed (raw MAPE). `--no-synthetic` runs the simulator
   alone.
 """
@@ -65,6 +70,8 @@ from tests.crowd.mobile.synthetic import (  # noqa: E402
 )
 
 SECRET = b"bench-secret-for-pseudonyms-0123456789"
+PRODUCT = "capacity_prior_idle_survival"
+"""The configuration the mobile worker runs by default."""
 SLOT_S = 300
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -94,18 +101,24 @@ def _published(estimate: MobileSlotEstimate) -> np.ndarray:
 
 
 class Run:
-    """One estimator over a feed, keeping its raw zone figures and its published ones, timed."""
+    """One estimator over a feed, keeping its raw zone figures and its published ones, timed; with `split`, also
+    the allocation weights and region densities each slot was split with (for the oracles)."""
 
-    def __init__(self, estimator: MobileEstimator) -> None:
+    def __init__(self, estimator: MobileEstimator, split: bool = False) -> None:
         self.raw: list[tuple[float, np.ndarray]] = []
         self.published: list[MobileSlotEstimate] = []
+        self.splits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self.seconds = 0.0
         self.close_seconds: list[float] = []
         self.estimator = estimator
+        self.split = split
         estimator.raw_sink = self._keep
 
     def _keep(self, raw: RawSlotFigures) -> None:
         self.raw.append((raw.slot_start, raw.zone_people()))
+        if self.split:
+            aggregator = self.estimator.aggregator
+            self.splits[raw.slot_start] = (aggregator.weights.copy(), aggregator.density.density.copy())
 
     def add(self, batch: SignallingBatch) -> None:
         started = time.perf_counter()
@@ -327,7 +340,7 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         ),
     }
     runs = {
-        name: Run(MobileEstimator(simulation.plan, zones, settings, PrivacySettings(k=args.k)))
+        name: Run(MobileEstimator(simulation.plan, zones, settings, PrivacySettings(k=args.k)), split=name == PRODUCT)
         for name, settings in configurations.items()
     }
     noisy = Run(
@@ -346,7 +359,9 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
     sites = sorted({zone.site_id for zone in zones})
     site_of = np.array([sites.index(zone.site_id) for zone in zones])
     minutes: dict[float, np.ndarray] = {}
-    begin = dt.datetime(2024, 7, 26, 17, 0, tzinfo=PARIS).timestamp()
+    zone_phones: dict[float, np.ndarray] = {}
+    cell_phones: dict[float, np.ndarray] = {}
+    begin = dt.datetime.fromisoformat(args.sim_start).replace(tzinfo=PARIS).timestamp()
     records, generate_s = 0, 0.0
     clock = time.perf_counter()
     for minute in simulation.minutes(begin - 75 * 60, begin + args.sim_hours * 3600):
@@ -354,6 +369,10 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         per_zone = np.zeros(len(zones))
         np.add.at(per_zone, place_zone[in_zone], minute.people[in_zone])
         minutes[minute.start] = per_zone
+        phones = np.zeros(len(zones))
+        np.add.at(phones, place_zone[in_zone], minute.phones.sum(axis=1)[in_zone])
+        zone_phones[minute.start] = phones
+        cell_phones[minute.start] = minute.cell_phones
         batch = pseudonymiser.pseudonymise(minute.batch())
         records += len(batch)
         for run in (*runs.values(), noisy):
@@ -427,6 +446,33 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
             "by_kind": dict(sorted(kinds.items())),
         }
 
+    def oracles(run: Run) -> dict[str, Any]:
+        """MAPE over the resolvable zones when the estimator is told more truth: the phones present per cell
+        (silent ones where they really are: what stale idle phones cost), and also each zone's true density (what
+        the estimated densities cost; what is left is the radio model against where phones really stand)."""
+        estimator = run.estimator
+        allocation = estimator.allocation
+        marked = estimator.resolution >= estimator.settings.min_resolution
+        share = estimator.plan.market_share
+        rows, entry_zone, area = allocation.rows, allocation.zone, allocation.region_area()
+        in_zone = allocation.region_zone < allocation.outside
+        zone_area = np.bincount(allocation.region_zone[in_zone], weights=area[in_zone], minlength=len(zones))
+        cell_pairs, density_pairs = [], []
+        for start, (weights, density) in run.splits.items():
+            row = truth_of(start)
+            if start < begin or row is None:
+                continue
+            cells = np.mean([cell_phones[start + offset] for offset in range(0, SLOT_S, 60)], axis=0)
+            phones = np.mean([zone_phones[start + offset] for offset in range(0, SLOT_S, 60)], axis=0)
+            told = np.bincount(entry_zone, cells[rows] * weights, len(zones) + 1)[:-1] / share
+            cell_pairs.append((told[marked], row[marked]))
+            known = density.copy()
+            region_zone = allocation.region_zone[in_zone]
+            known[in_zone] = phones[region_zone] / np.maximum(zone_area[region_zone], 1.0)
+            told = np.bincount(entry_zone, cells[rows] * allocation.weights(known), len(zones) + 1)[:-1] / share
+            density_pairs.append((told[marked], row[marked]))
+        return {"true_cells": _mape(cell_pairs), "true_cells_and_zone_densities": _mape(density_pairs)}
+
     accuracy = {
         name: {
             **run.accuracy(truth_of, begin),
@@ -437,9 +483,10 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         for name, run in runs.items()
     }
     accuracy["capacity_prior"]["after_suppression_and_noise"] = noisy.accuracy(truth_of, begin)["published"]
+    accuracy[PRODUCT]["resolvable"]["oracles"] = oracles(runs[PRODUCT])
     return {
         "truth": "beffroi.sim.phones (PhoneSimulation on scenarios/paris2024.json, people per place and minute)",
-        "window": f"2024-07-26 17:00 +{args.sim_hours} h local, after 75 min of warm-up",
+        "window": f"{args.sim_start} +{args.sim_hours} h local, after 75 min of warm-up, seed {args.seed}",
         "cells": len(simulation.plan.cells),
         "venue_small_cells": sum(cell.azimuth_deg is None for cell in simulation.plan.cells),
         "zones": len(zones),
@@ -460,6 +507,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sim-hours", type=float, default=2.0)
+    parser.add_argument("--sim-start", default="2024-07-26T17:00", help="local time the simulator window starts")
     parser.add_argument("--no-sim", action="store_true")
     parser.add_argument("--no-synthetic", action="store_true")
     args = parser.parse_args()

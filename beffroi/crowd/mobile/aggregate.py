@@ -161,6 +161,11 @@ class SlotAggregator:
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []
 
+    @property
+    def weights(self) -> F64:
+        """The allocation weights the last slot was split with (each entry's share of its cell's subscribers)."""
+        return self._weights
+
     def close(self, start: float, records: SlotRecords) -> RawSlotFigures:
         """The figures of the slot [start, start + slot_s) from its records; advances the state past it."""
         settings = self.settings

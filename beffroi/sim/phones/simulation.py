@@ -78,6 +78,13 @@ class PhoneMinute:
         return int(self.ts.shape[0])
 
     @property
+    def cell_phones(self) -> npt.NDArray[np.int64]:
+        """Truth: the operator's phones present per cell (plan order), silent ones included, as the minute was
+        drawn; read it before the run moves on to the next minute."""
+        pool = self._pool
+        return np.bincount(pool.cell[pool.active], minlength=len(self._sim.plan.cells)).astype(np.int64)
+
+    @property
     def subscriber(self) -> npt.NDArray[np.int64]:
         """Each record's subscriber as a number (the IMSI's 15 digits)."""
         return self._pool.imsi[self.phone]

@@ -164,3 +164,14 @@ def test_truth_is_the_crowd_model_occupancy(scenario: Scenario, run: Run) -> Non
     seen = phone_minutes > 10_000
     rates = records[seen] / phone_minutes[seen] * 60
     assert np.all((rates > 8) & (rates < 30))  # records per phone-hour where phones are, more where they pass
+
+
+def test_the_phones_per_cell_add_up_to_the_phones_per_place_and_hold_every_record_s_cell(scenario: Scenario) -> None:
+    sim = PhoneSimulation(scenario, seed=SEED)
+    for minute in sim.minutes(
+        datetime.fromisoformat("2024-07-26T20:00:00+02:00"), datetime.fromisoformat("2024-07-26T20:03:00+02:00")
+    ):
+        per_cell = minute.cell_phones
+        assert per_cell.shape == (len(sim.plan.cells),)
+        assert per_cell.sum() == minute.phones.sum()
+        assert np.all(per_cell[minute.cell] > 0)  # a record's phone stands in its cell
