@@ -22,7 +22,8 @@ Prints one JSON object:
   which zones are wrong and in which direction, and whether the cell plan resolves them). `resolvable`: MAPE over
   the zones the estimator marks resolvable (resolution >= `min_resolution`, from the cell plan, the zones and the
   prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind. For the
-  configuration the mobile worker runs by default (`capacity_prior_idle_survival`), `resolvable.oracles`: the same
+  configuration the mobile worker runs by default (`capacity_prior_idle_survival`), the MAPE after suppression and
+  Laplace noise (`--epsilon`), for all zones and the resolvable ones, and `resolvable.oracles`: the same
   MAPE when the estimator is told the phones present per cell (what stale idle phones cost) and also each zone's
   true density (what the estimated densities cost; the rest is the radio model against where phones stand).
   The synthetic city also runs idle survival, dropped and followed (raw MAPE). `--no-synthetic` runs the simulator
@@ -347,7 +348,7 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         MobileEstimator(
             simulation.plan,
             zones,
-            configurations["capacity_prior"],
+            configurations[PRODUCT],
             PrivacySettings(k=args.k, epsilon=args.epsilon, seed=args.seed),
         )
     )
@@ -482,8 +483,21 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         }
         for name, run in runs.items()
     }
-    accuracy["capacity_prior"]["after_suppression_and_noise"] = noisy.accuracy(truth_of, begin)["published"]
-    accuracy[PRODUCT]["resolvable"]["oracles"] = oracles(runs[PRODUCT])
+
+    def published_resolvable(run: Run) -> dict[str, Any]:
+        marked = run.estimator.resolution >= run.estimator.settings.min_resolution
+        pairs = []
+        for estimate in run.published:
+            row = truth_of(estimate.slot_start)
+            if estimate.slot_start >= begin and row is not None:
+                pairs.append((_published(estimate)[marked], row[marked]))
+        return _mape(pairs)
+
+    product = accuracy[PRODUCT]
+    product["after_suppression_and_noise"] = noisy.accuracy(truth_of, begin)["published"]
+    product["resolvable"]["after_suppression"] = published_resolvable(runs[PRODUCT])
+    product["resolvable"]["after_suppression_and_noise"] = published_resolvable(noisy)
+    product["resolvable"]["oracles"] = oracles(runs[PRODUCT])
     return {
         "truth": "beffroi.sim.phones (PhoneSimulation on scenarios/paris2024.json, people per place and minute)",
         "window": f"{args.sim_start} +{args.sim_hours} h local, after 75 min of warm-up, seed {args.seed}",
