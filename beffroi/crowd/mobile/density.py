@@ -12,8 +12,9 @@ previous slot's, at three levels:
   held to it by a Gamma prior worth `zone_prior_people` people (the step takes the posterior mode): a station
   concourse emptying while its forecourt fills is seen through its own cells rather than kept at the prior's
   ratio to the forecourt, and a small zone cannot swing far on a few people;
-- the other zones keep the prior's ratio to their block's zones: their cells cannot say more, and given a factor
-  of their own (a fence's thin ring around a fan zone) they drain their neighbours.
+- the other zones take their block's zone factor as the free zones of the block show it (alone where the block
+  has no free zone): their cells cannot say more, and fitted on their own counts they drain their neighbours
+  (a fence's thin ring around a fan zone, the stands of a quay beside its promenade).
 
 A region the prior gives no density (a zone of capacity 0: water, tracks) stays empty; a cell that covers only
 such regions is split by coverage alone.
@@ -72,6 +73,9 @@ class DensityModel:
             free_zone[:-1] = free
         self.free: npt.NDArray[np.bool_] = free_zone[allocation.region_zone]
         """Whether each region has a factor of its own."""
+        has_free = np.bincount(self.block, weights=self.free, minlength=self.block_factor.shape[0]) > 0
+        self._fits_block: npt.NDArray[np.bool_] = np.where(has_free[self.block], self.free, True)
+        """Whether each region's people fit its block's factor: the free zones of a block that has some."""
         self.zone_factor: F64 = np.ones(allocation.regions)
         self._area = allocation.region_area()
         self._rows = allocation.rows
@@ -111,8 +115,9 @@ class DensityModel:
                 scaled = np.where(empty, share, scaled)
                 per_cell = np.bincount(rows, weights=scaled, minlength=allocation.cells)
             people = np.bincount(region, weights=counts[rows] * scaled / per_cell[rows], minlength=allocation.regions)
-            exposure = np.bincount(block, weights=area * prior * zone_factor, minlength=blocks_count)
-            held = np.bincount(block, weights=people, minlength=blocks_count)
+            fits = self._fits_block
+            exposure = np.bincount(block, weights=area * prior * zone_factor * fits, minlength=blocks_count)
+            held = np.bincount(block, weights=people * fits, minlength=blocks_count)
             seen = exposure > 0
             block_factor = np.where(seen, np.maximum(held / np.where(seen, exposure, 1.0), floor), block_factor)
             expected = prior * block_factor[block] * area

@@ -93,3 +93,16 @@ def test_bad_settings_are_refused() -> None:
         DensityModel(allocation, 500.0, zone_prior_people=0.0)
     with pytest.raises(ValueError, match="one flag per zone"):
         DensityModel(allocation, 500.0, free=np.array([True]))
+
+
+def test_a_zone_its_cells_cannot_tell_apart_takes_the_density_its_square_s_free_zones_show() -> None:
+    # A (free, capacity density 2) is a quarter full by its own cell; U (not free, the same prior) shares a cell
+    # with a street holding 1 person/m², which a third cell sees alone
+    allocation = _allocation([{0: 1.0}, {1: 0.5, 2: 0.5}, {2: 1.0}], zones=2, prior=[2.0, 2.0, 0.01])
+    counts = np.array([500.0, 1_000.0, 1_000.0])
+    model = DensityModel(allocation, 500.0, free=np.array([True, False]))
+    model.refine(counts, iterations=200)
+    a, u = _zone_people(model, counts)
+    assert a == pytest.approx(500.0, rel=1e-3)
+    assert model.density[1] == pytest.approx(model.density[0], rel=0.02)  # U at A's density (same prior)
+    assert 250 < u < 350  # the shared cell split by density with the street (about 0.5 : 1.1)
