@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Sequence
 
 import msgspec
 import pytest
@@ -23,10 +22,9 @@ from beffroi.domain.registry import Device, DeviceKind, ZoneKind
 from beffroi.errors import InvalidTransition, NotFound, StoreError
 from beffroi.store.store import Store
 from beffroi.workers.engine import EngineWorker
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import wait_until
+from tests.workers.conftest import TINY
 
-TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT = "tiny"
 SITE = "tiny-stadium"
 ZONE = "tiny-plant-room"
@@ -91,14 +89,6 @@ def command(
 def config() -> BeffroiConfig:
     # no absence tick during a test: only what the test publishes changes alarms
     return parse_config({"tenant": TENANT, "scenario": str(TINY), "engine": {"absence_check_s": 3600}})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'engine.db'}") as store:
-        store.migrate()
-        load_registry_from_scenario(store, TINY)
-        yield store
 
 
 async def started_bus() -> Bus:

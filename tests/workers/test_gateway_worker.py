@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.config import BeffroiConfig, parse_config
 from beffroi.domain import messages
 from beffroi.domain.messages import DeadLetterMessage
@@ -21,10 +21,9 @@ from beffroi.domain.observations import Position, ReadingBatch
 from beffroi.domain.registry import Device, DeviceKind
 from beffroi.store.store import Store
 from beffroi.workers.gateway import GatewayWorker
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import wait_until
+from tests.workers.conftest import TINY
 
-TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT = "tiny"
 SITE = "tiny-stadium"
 COUNTER = "tiny-gate-pc-01"
@@ -62,22 +61,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'gateway.db'}") as store:
-        store.migrate()
-        load_registry_from_scenario(store, TINY)
-        yield store
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    bus = create_bus("inprocess", "inprocess://")
-    await bus.start()
-    yield bus
-    await bus.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from beffroi.api.incident_commands import BusIncidentCommands
-from beffroi.bus.base import Bus, BusMessage, create_bus
+from beffroi.bus.base import Bus, BusMessage
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, retrigger, return_to_normal
 from beffroi.domain.incidents import Disposition, IncidentState, TimelineKind
@@ -36,11 +36,9 @@ from beffroi.engine.procedures import load_procedures
 from beffroi.errors import InvalidTransition, NotFound, RejectedInput, StoreError
 from beffroi.store.store import Store
 from beffroi.workers.incidents import IncidentSettings, IncidentWorker, load_incident_settings
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import settle, wait_until
 from tests.engine.incident_builders import acknowledged, alarm, raised
 
-TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT = "tiny"
 ZONE = "tiny-plant-room"
 T0 = 1_722_002_400.0
@@ -99,22 +97,6 @@ def command(incident_id: str, action: IncidentAction, **fields: Any) -> Incident
         T0 + 300,
         **fields,
     )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'incidents.db'}") as store:
-        store.migrate()
-        load_registry_from_scenario(store, TINY)
-        yield store
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    bus = create_bus("inprocess", "inprocess://")
-    await bus.start()
-    yield bus
-    await bus.close()
 
 
 @pytest.fixture

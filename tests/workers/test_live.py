@@ -8,15 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from beffroi.api.live import LiveHub, LiveSettings
-from beffroi.bus.base import Bus, create_bus
+from beffroi.bus.base import Bus
 from beffroi.domain import incidents as lifecycle
 from beffroi.domain import messages
 from beffroi.domain.alarms import Alarm, AlarmKey, Priority, acknowledge, raise_alarm
@@ -26,10 +25,8 @@ from beffroi.domain.observations import Position, Reading, ReadingBatch
 from beffroi.domain.registry import Device, DeviceKind
 from beffroi.store.store import Store
 from beffroi.workers.live import LiveFeedWorker, process_consumer_name
-from beffroi.workers.registry_loader import load_registry_from_scenario
 from tests.bus.support import settle, wait_until
 
-TINY = Path(__file__).resolve().parents[2] / "scenarios" / "tests" / "tiny.json"
 TENANT, SITE = "tiny", "tiny-stadium"
 SMOKE, SMOKE_ZONE = "tiny-plant-room-smoke-01", "tiny-plant-room"
 PIR = "tiny-plant-room-pir-01"
@@ -88,22 +85,6 @@ async def publish_incident(bus: Bus, incident: Incident, kind: IncidentChangeKin
 
 def incident_states(hub: LiveHub) -> dict[str, str]:
     return {incident["id"]: incident["state"] for incident in snapshot(hub)["incidents"]}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path / 'live.db'}") as store:
-        store.migrate()
-        load_registry_from_scenario(store, TINY)
-        yield store
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    bus = create_bus("inprocess", "inprocess://")
-    await bus.start()
-    yield bus
-    await bus.close()
 
 
 @pytest.fixture
