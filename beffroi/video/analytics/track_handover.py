@@ -53,6 +53,16 @@ class Handover(Generic[StateT]):
         departed = self._departed.pop(track_id, None)
         return None if departed is None else departed.state
 
+    def take_over(self, track_id: int, first_box: Box, first_ts: float) -> tuple[StateT, bool] | None:
+        """The state a track an analytic does not follow yet gets: its own, found again (claimed False), else that
+        of the departed track whose place it takes from its first sighting (`first_box` at `first_ts`; claimed
+        True); None when there is neither."""
+        state = self.back(track_id)
+        if state is not None:
+            return state, False
+        claimed = self.claim(first_box, first_ts)
+        return None if claimed is None else (claimed, True)
+
     def claim(self, box: Box, ts: float) -> StateT | None:
         """The state of the departed track a new track first seen with `box` at `ts` most likely continues (None:
         none is near enough); forgets the states older than `within_s`."""

@@ -247,16 +247,16 @@ class WrongWay:
         again), or that of a lost track whose place it takes (from its first point on)."""
         if self._handover is None or not track.history:
             return None
-        run = self._handover.back(track.id)
-        if run is None:
-            first = track.history[0]
-            run = self._handover.claim(first.box, first.ts)
-            if run is not None and self._across(run, first):
-                run = None  # on the other side of the line already: taking over would make up a crossing
-            if run is not None:
-                run.last_ts = first.ts - TIME_TOLERANCE_S
-        if run is not None:
-            self._runs[track.id] = run
+        first = track.history[0]
+        taken = self._handover.take_over(track.id, first.box, first.ts)
+        if taken is None:
+            return None
+        run, claimed = taken
+        if claimed:
+            if self._across(run, first):
+                return None  # on the other side of the line already: taking over would make up a crossing
+            run.last_ts = first.ts - TIME_TOLERANCE_S
+        self._runs[track.id] = run
         return run
 
     def _across(self, run: _Run, point: TrackPoint) -> bool:

@@ -155,12 +155,12 @@ class ZoneStayAnalytic(ABC, Generic[StateT]):
         again), or those of a lost track whose place it takes (from its first point on)."""
         if self._handover is None or not track.history:
             return None
-        states = self._handover.back(track.id)
-        if states is None:
-            first = track.history[0]
-            claimed = self._handover.claim(first.box, first.ts)
-            if claimed is not None:
-                states = _TrackStates(first.ts - TIME_TOLERANCE_S, claimed.per_zone)
-        if states is not None:
-            self._tracks[track.id] = states
+        first = track.history[0]
+        taken = self._handover.take_over(track.id, first.box, first.ts)
+        if taken is None:
+            return None
+        states, claimed = taken
+        if claimed:
+            states = _TrackStates(first.ts - TIME_TOLERANCE_S, states.per_zone)
+        self._tracks[track.id] = states
         return states

@@ -53,3 +53,12 @@ def test_a_track_found_again_gets_its_own_state_back() -> None:
 def test_negative_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="within_s, reach and speed"):
         Handover(within_s=-1.0)
+
+
+def test_taking_over_gives_a_track_its_own_state_first_else_a_claimed_one_said_so() -> None:
+    handover: Handover[str] = Handover(within_s=3.0, reach=0.5, speed=0.5)
+    handover.leave(1, "stay of 1", standing(100, 300), 10.0)
+    handover.leave(2, "stay of 2", standing(400, 300), 10.0)
+    assert handover.take_over(2, standing(100, 300), 10.5) == ("stay of 2", False)  # found again, wherever it is
+    assert handover.take_over(7, standing(120, 300), 10.5) == ("stay of 1", True)  # where 1 was lost
+    assert handover.take_over(8, standing(120, 300), 10.6) is None
