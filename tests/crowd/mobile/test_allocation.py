@@ -92,3 +92,19 @@ def test_a_small_cell_over_a_zone_edge_covers_the_outside_beside_it_in_proportio
     plan = CellPlan("test-operator", 208, 0.4, [*macros, omni("small", 200.0, 100.0, 60.0)])
     matrix = allocate(plan, zones).matrix()
     assert 0.3 < matrix[3, 0] < 0.7 and matrix[3, 0] + matrix[3, 1] == pytest.approx(1.0)
+
+
+def test_a_large_zone_s_small_cells_each_get_the_part_they_serve() -> None:
+    # a 600 m square (36 ha, the size of the Olympic Village's grounds) with 16 small cells on a 150 m grid, as an
+    # operator equips a venue: each serves about a sixteenth of it; sampled with 16 to 64 points (one per 75 to
+    # 150 m), some cells would get twice their part and others none
+    zones = [square("grounds", 0.0, 0.0, 600.0, 600.0)]
+    macros = [omni(f"m{index}", x, y, 1500.0) for index, (x, y) in enumerate([(-900, -900), (1500, 1500)])]
+    smalls = [omni(f"s{i}{j}", 75.0 + 150.0 * i, 75.0 + 150.0 * j, 110.0) for i in range(4) for j in range(4)]
+    allocation = allocate(CellPlan("test-operator", 208, 0.4, [*macros, *smalls]), zones)
+    in_zone = np.flatnonzero(allocation.zone == 0)
+    served = np.bincount(
+        allocation.rows[in_zone], weights=(allocation.cell_area[allocation.rows] * allocation.share)[in_zone]
+    )
+    parts = served[2:] / served[2:].sum()
+    assert parts.min() > 0.8 / 16 and parts.max() < 1.25 / 16
