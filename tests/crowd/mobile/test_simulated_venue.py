@@ -74,7 +74,7 @@ def test_with_idle_survival_the_stand_keeps_its_crowd_and_empties_within_half_an
     half_hour_later = emptied[6:]
     assert np.all(estimate[half_hour_later] < 0.12 * peak), estimate[emptied]
     _, without, _ = _run(idle_survival=False)
-    assert np.mean(without[half_hour_later]) > 0.25 * peak  # idle phones held in their last cell: the old figure
+    assert np.mean(without[half_hour_later]) > 0.2 * peak  # idle phones held in their last cell: the old figure
 
 
 def test_the_stand_and_its_concourse_are_resolvable_and_the_ring_around_them_is_not() -> None:
