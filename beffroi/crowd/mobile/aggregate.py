@@ -105,6 +105,9 @@ class AggregationSettings:
     """Per zone, whether the refinement fits a density of its own (see `beffroi.crowd.mobile.density`)."""
     zone_prior_people: float = ZONE_PRIOR_PEOPLE
     """Weight, in people, of a free zone's prior density."""
+    passage_zones: npt.NDArray[np.bool_] | None = None
+    """Per zone, whether it is a passage (a perimeter, a gate) that, unless free, takes the density of the streets
+    around it (see `beffroi.crowd.mobile.density`)."""
     idle_survival: bool = False
     """Whether a silent phone counts in its last cell only with the chance it is still there, and elsewhere where
     the phones of that cell heard of went (see `beffroi.crowd.mobile.idle`); else it counts fully in its last cell
@@ -154,9 +157,9 @@ class SlotAggregator:
         self._entry_zone = allocation.zone
         self._refine = settings.refine_iterations > 0
         self.density = DensityModel(
-            allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people
+            allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people, settings.passage_zones
         )
-        self._weights = allocation.weights()
+        self._weights = self.density.weights()
         self.silent = SilentPhones(allocation.cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []

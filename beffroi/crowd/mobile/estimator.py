@@ -29,11 +29,13 @@ from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
 from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
 from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.crowd.mobile.slots import SlotBuffer
-from beffroi.domain.registry import Zone
+from beffroi.domain.registry import Zone, ZoneKind
 from beffroi.domain.signalling import CellPlan, SignallingBatch
 from beffroi.errors import ConfigError
 
 log = logging.getLogger(__name__)
+PASSAGE_KINDS = frozenset({ZoneKind.PERIMETER, ZoneKind.GATE})
+"""Zones people walk through rather than stay in."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class EstimationSettings:
     went rather than being dropped (off by default: on the simulator they pile up where crowds gather);
     `min_resolution`: the resolution (see `beffroi.crowd.mobile.resolution`, from the cell plan, the zones and the
     density prior) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
-    prior's split of cells it shares with other zones; 0 marks none)."""
+    prior's split of cells it shares with other zones; 0 marks none); `passage_kinds`: the kinds of zone people walk
+    through (perimeter rings, gates) which, when not resolvable, take the density of the streets around them rather
+    than the venue's (see `beffroi.crowd.mobile.density`)."""
 
     slot_s: int = 300
     lateness_s: float = 30.0
@@ -77,6 +81,7 @@ class EstimationSettings:
     idle_survival: bool = False
     idle_follow: bool = False
     min_resolution: float = MAJORITY
+    passage_kinds: frozenset[ZoneKind] = PASSAGE_KINDS
     calendar: KeyCalendar = field(default_factory=KeyCalendar)
 
     def __post_init__(self) -> None:
@@ -160,6 +165,7 @@ class MobileEstimator:
                 refine_block_m=self.settings.refine_block_m,
                 free_zones=self.resolution >= self.settings.min_resolution,
                 zone_prior_people=self.settings.zone_prior_people,
+                passage_zones=np.array([zone.kind in self.settings.passage_kinds for zone in zones], dtype=bool),
                 idle_survival=self.settings.idle_survival,
                 idle_follow=self.settings.idle_follow,
                 cell_noise=cell_noise(epsilon, self.rng) if epsilon is not None else None,

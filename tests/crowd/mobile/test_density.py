@@ -106,3 +106,23 @@ def test_a_zone_its_cells_cannot_tell_apart_takes_the_density_its_square_s_free_
     assert a == pytest.approx(500.0, rel=1e-3)
     assert model.density[1] == pytest.approx(model.density[0], rel=0.02)  # U at A's density (same prior)
     assert 250 < u < 350  # the shared cell split by density with the street (about 0.5 : 1.1)
+
+
+def test_a_passage_the_cells_cannot_resolve_takes_the_streets_density_not_the_venue_s() -> None:
+    # a packed forecourt (zone 0, its own cell) and a ring around it (zone 1) that only shares the forecourt's
+    # edge cell with it and the street's cell with the outside (region 2); the same capacity density for both
+    allocation = _allocation([{0: 1.0}, {0: 0.5, 1: 0.5}, {1: 0.1, 2: 0.9}, {2: 1.0}], zones=2, prior=[2.0, 2.0, 0.01])
+    # 4 people/m² on the forecourt, 0.02 on the ring and in the street (1,000 m² per cell): 6,000 and 12 people
+    counts = np.array([4_000.0, 2_000.0 + 10.0, 2.0 + 18.0, 20.0])
+    free = np.array([True, False])
+    venue = DensityModel(allocation, 500.0, free=free)
+    venue.refine(counts, iterations=50)
+    street = DensityModel(allocation, 500.0, free=free, passages=np.array([False, True]))
+    street.refine(counts, iterations=50)
+    forecourt_as_venue, ring_as_venue = _zone_people(venue, counts)
+    forecourt, ring = _zone_people(street, counts)
+    assert ring_as_venue > 900  # at the forecourt's density, the ring takes half its edge cell
+    assert ring == pytest.approx(12, rel=0.1) and forecourt == pytest.approx(6_000, rel=0.01)
+    assert forecourt_as_venue < 5_200
+    with pytest.raises(ValueError, match="passages: one flag per zone"):
+        DensityModel(allocation, 500.0, passages=np.array([True]))
