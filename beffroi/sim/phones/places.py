@@ -92,9 +92,11 @@ def _polygon_spots(
 
 
 def _surroundings_spots(
-    area: SiteArea, earlier: list[Bounds], rng: np.random.Generator
+    area: SiteArea, earlier: list[Bounds], zones: list[list[list[tuple[float, float]]]], rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
-    """Spots in the site's surroundings box outside earlier sites' surroundings, and that part's area (m²)."""
+    """Spots in the site's surroundings box outside earlier sites' surroundings and outside the site's zones (given
+    as their rings: someone standing in a concourse is in the concourse, not in the streets), and that part's area
+    (m²)."""
     box = area.surroundings
     grid = 64
     u = (np.arange(grid) + 0.5) / grid
@@ -103,6 +105,8 @@ def _surroundings_spots(
     free = np.ones(glon.shape[0], dtype=bool)
     for other in earlier:
         free &= ~_in_box(glon, glat, other)
+    for rings in zones:
+        free &= ~inside_rings(glon, glat, rings)
     area_m2 = _box_area_m2(box) * float(free.mean())
     cells = np.flatnonzero(free) if free.any() else np.arange(glon.shape[0])
     pick = rng.choice(cells, size=SURROUNDINGS_SPOTS)
@@ -178,7 +182,8 @@ class Places:
                 lon, lat = _polygon_spots(zone.geometry.coordinates, catalogue.zones[zone.id].bounds, count, rng)
                 spot_lon.append(lon)
                 spot_lat.append(lat)
-            lon, lat, area_m2 = _surroundings_spots(area, earlier, rng)
+            zone_rings = [zone.geometry.coordinates for zone in site.zones]
+            lon, lat, area_m2 = _surroundings_spots(area, earlier, zone_rings, rng)
             earlier.append(area.surroundings)
             self.info.append(PlaceInfo(len(self.info), f"{site.id}:{SURROUNDINGS}", site.id, SURROUNDINGS, area_m2))
             self._site_crowds.append(crowd.place(site.id, None))

@@ -107,4 +107,4 @@ def test_day_visitors_are_gone_at_night_and_the_others_stay(scenario: Scenario) 
     resident, visitor, day_visitor, roamer = night.phones[around]
     assert day_visitor == 0
     assert resident > 1000 and visitor > 100 and roamer > 10
-    assert night.people[around] > 10_000
+    assert night.people[around] > 9_000  # the streets around the stadium, its own zones left out
