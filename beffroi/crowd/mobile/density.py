@@ -18,7 +18,7 @@ previous slot's, at three levels:
 - except *passages* (perimeter rings, gates: zones people walk through), which take the density of the streets
   around them, their square's outside (its prior and factor): at their capacity's density and the venue's factor,
   the 15 m ring around a packed forecourt took its crowd (on the simulator, perimeters held 2.4 times their people
-  and forecourts 10 % too few).
+  and plazas 8 % too few).
 
 A region the prior gives no density (a zone of capacity 0: water, tracks) stays empty; a cell that covers only
 such regions is split by coverage alone.
