@@ -34,7 +34,8 @@ class MobileFlowOut(Shape):
 class MobileSlotOut(Shape):
     """One operator's figures for the zone over the slot [slot_start, slot_end) (epoch seconds). `resolvable`
     false when the operator's cells cannot tell the zone from its neighbours (`resolution`, 0-1, under the
-    estimator's threshold): the figures are then mostly the density prior's split, not the zone's own."""
+    estimator's threshold): the figures are then mostly the density prior's split, not the zone's own; both null
+    when every figure of the zone was withheld in the slot (nothing was stored to say)."""
 
     slot_start: float
     slot_end: float
@@ -47,8 +48,8 @@ class MobileSlotOut(Shape):
     origins: list[MobileOriginOut]
     flows_in: list[MobileFlowOut]
     flows_out: list[MobileFlowOut]
-    resolvable: bool = True
-    resolution: float = 1.0
+    resolvable: bool | None = None
+    resolution: float | None = None
 
 
 class ZoneMobileOut(Shape):

@@ -29,7 +29,8 @@ class ZoneFlow(msgspec.Struct, frozen=True):
 
 class ZoneFigures(msgspec.Struct, frozen=True):
     """A zone's published figures over one slot (withheld counts have `people` None and `fewer_than_k`);
-    `resolvable` False when the cell plan cannot tell the zone from its neighbours (see `ZoneEstimate`)."""
+    `resolvable` False when the cell plan cannot tell the zone from its neighbours (see `ZoneEstimate`); with
+    every figure withheld nothing is stored, and `resolvable` and `resolution` read back as None (not known)."""
 
     present: Count = WITHHELD
     residents: Count = WITHHELD
@@ -38,8 +39,8 @@ class ZoneFigures(msgspec.Struct, frozen=True):
     origins: list[OriginCount] = msgspec.field(default_factory=list)
     flows_in: list[ZoneFlow] = msgspec.field(default_factory=list)
     flows_out: list[ZoneFlow] = msgspec.field(default_factory=list)
-    resolvable: bool = True
-    resolution: float = 1.0
+    resolvable: bool | None = None
+    resolution: float | None = None
 
 
 class MobileSlot(msgspec.Struct, frozen=True):

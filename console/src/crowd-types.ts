@@ -74,9 +74,9 @@ export interface MobileSlotOut {
   flows_in: { zone_id: string; people: number }[];
   flows_out: { zone_id: string; people: number }[];
   /** False when the cell plan cannot tell this zone apart (its figures are not fused); absent from older servers. */
-  resolvable?: boolean;
+  resolvable?: boolean | null;
   /** The share (0–1) of the zone's people its cells hold for it alone. */
-  resolution?: number;
+  resolution?: number | null;
 }
 
 export interface ZoneMobileOut {

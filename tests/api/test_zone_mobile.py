@@ -99,3 +99,14 @@ async def test_a_zone_the_cells_cannot_resolve_is_shown_as_such(client: httpx.As
     world.save_mobile_estimate(TENANT_A, msgspec.structs.replace(estimate, zones=[zone]))
     (shown,) = (await client.get(f"/api/zones/{ZONE}/mobile", headers=VIEWER_A)).json()["slots"]
     assert (shown["resolvable"], shown["resolution"], shown["present"]["people"]) == (False, 0.18, 300.0)
+
+
+async def test_a_withheld_zone_s_resolvability_is_not_claimed(client: httpx.AsyncClient, world: Store) -> None:
+    # every figure under k: nothing is stored for the zone, and it is not said to be resolvable (the demo's
+    # stadium perimeter, resolution 0.14, read back as resolvable with resolution 1)
+    estimate = slot(T0, HIDDEN)
+    zone = msgspec.structs.replace(estimate.zones[0], residents=HIDDEN, origins=[], resolvable=False, resolution=0.14)
+    world.save_mobile_estimate(TENANT_A, msgspec.structs.replace(estimate, zones=[zone], flows=[]))
+    (shown,) = (await client.get(f"/api/zones/{ZONE}/mobile", headers=VIEWER_A)).json()["slots"]
+    assert shown["present"] == {"people": None, "fewer_than_k": True}
+    assert (shown["resolvable"], shown["resolution"]) == (None, None)

@@ -51,14 +51,17 @@ def test_a_slot_is_stored_once_and_read_back_per_zone(store: Store) -> None:
         origins=[OriginCount("departement", "93", 120.0), OriginCount("country", "GB", 55.5)],
         flows_in=[ZoneFlow(OUTSIDE, 90.0)],
         flows_out=[ZoneFlow("stand-b", 60.0)],
+        resolvable=True,
+        resolution=1.0,
     )
     assert second.figures.present == WITHHELD and second.slot.epsilon == 2.0
     # the stand had every figure withheld but a flow in: it has a row; its counts read withheld
     [stand, _] = store.mobile_zone_slots("paris", "stand-b", T0, T0 + 600)
-    assert stand.figures == ZoneFigures(flows_in=[ZoneFlow("gate-a", 60.0)])
+    assert stand.figures == ZoneFigures(flows_in=[ZoneFlow("gate-a", 60.0)], resolvable=True, resolution=1.0)
     # a zone never published in a slot reads as every figure withheld, still with the slot
     [empty, _] = store.mobile_zone_slots("paris", "elsewhere", T0, T0 + 600)
     assert empty.figures == ZoneFigures() and empty.slot.slot_start == T0
+    assert (empty.figures.resolvable, empty.figures.resolution) == (None, None)  # nothing stored: not claimed
 
 
 def test_slots_are_read_by_time_range_and_tenant(store: Store) -> None:

@@ -46,7 +46,8 @@ def zone_mobile(
     hours: Annotated[float, Query(gt=0, le=MAX_HOURS, allow_inf_nan=False, description="How far back")] = 3.0,
 ) -> MsgspecJSON:
     """The slots ending within `hours` of the tenant's newest one, oldest first; 404 when the tenant has no such
-    zone. A zone whose figures were all withheld in a slot shows them as `fewer_than_k`."""
+    zone. A zone whose figures were all withheld in a slot shows them as `fewer_than_k`, its resolvability as null
+    (a withheld zone is not stored: claiming it resolvable would be a guess)."""
     tenant_id = principal.tenant_id
     if not any(zone.id == zone_id for zone in context.store.list_zones(tenant_id)):
         raise NotFound(f"zone {zone_id!r} not found")
