@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from beffroi.video.detections import Box
+from beffroi.video.tracks import Track
 
 StateT = TypeVar("StateT")
 
@@ -53,14 +54,17 @@ class Handover(Generic[StateT]):
         departed = self._departed.pop(track_id, None)
         return None if departed is None else departed.state
 
-    def take_over(self, track_id: int, first_box: Box, first_ts: float) -> tuple[StateT, bool] | None:
+    def take_over(self, track: Track) -> tuple[StateT, bool] | None:
         """The state a track an analytic does not follow yet gets: its own, found again (claimed False), else that
-        of the departed track whose place it takes from its first sighting (`first_box` at `first_ts`; claimed
-        True); None when there is neither."""
-        state = self.back(track_id)
+        of the departed track whose place it takes from its first sighting (claimed True); None when there is
+        neither, or the track has no point yet."""
+        if not track.history:
+            return None
+        state = self.back(track.id)
         if state is not None:
             return state, False
-        claimed = self.claim(first_box, first_ts)
+        first = track.history[0]
+        claimed = self.claim(first.box, first.ts)
         return None if claimed is None else (claimed, True)
 
     def claim(self, box: Box, ts: float) -> StateT | None:

@@ -245,13 +245,11 @@ class WrongWay:
     def _taken_over(self, track: Track) -> _Run | None:
         """The run a confirmed track the analytic does not follow yet gets from the handover: its own (found
         again), or that of a lost track whose place it takes (from its first point on)."""
-        if self._handover is None or not track.history:
-            return None
-        first = track.history[0]
-        taken = self._handover.take_over(track.id, first.box, first.ts)
+        taken = self._handover.take_over(track) if self._handover is not None else None
         if taken is None:
             return None
         run, claimed = taken
+        first = track.history[0]
         if claimed:
             if self._across(run, first):
                 return None  # on the other side of the line already: taking over would make up a crossing

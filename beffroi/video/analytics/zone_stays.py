@@ -153,14 +153,11 @@ class ZoneStayAnalytic(ABC, Generic[StateT]):
     def _taken_over(self, track: Track) -> _TrackStates[StateT] | None:
         """The states a confirmed track the analytic does not follow yet gets from the handover: its own (found
         again), or those of a lost track whose place it takes (from its first point on)."""
-        if self._handover is None or not track.history:
-            return None
-        first = track.history[0]
-        taken = self._handover.take_over(track.id, first.box, first.ts)
+        taken = self._handover.take_over(track) if self._handover is not None else None
         if taken is None:
             return None
         states, claimed = taken
         if claimed:
-            states = _TrackStates(first.ts - TIME_TOLERANCE_S, states.per_zone)
+            states = _TrackStates(track.history[0].ts - TIME_TOLERANCE_S, states.per_zone)
         self._tracks[track.id] = states
         return states

@@ -7,6 +7,7 @@ import pytest
 
 from beffroi.video.analytics.track_handover import Handover
 from beffroi.video.detections import Box
+from beffroi.video.tracks import Track, TrackPoint, TrackState
 
 
 def standing(x: float, foot_y: float, height: float = 100.0) -> Box:
@@ -55,10 +56,17 @@ def test_negative_settings_are_refused() -> None:
         Handover(within_s=-1.0)
 
 
+def seen(track_id: int, box: Box, ts: float) -> Track:
+    """A confirmed track first seen with `box` at `ts`."""
+    return Track(track_id, "person", 0.9, TrackState.CONFIRMED, ts, ts, 1, [TrackPoint(ts, box)])
+
+
 def test_taking_over_gives_a_track_its_own_state_first_else_a_claimed_one_said_so() -> None:
     handover: Handover[str] = Handover(within_s=3.0, reach=0.5, speed=0.5)
     handover.leave(1, "stay of 1", standing(100, 300), 10.0)
     handover.leave(2, "stay of 2", standing(400, 300), 10.0)
-    assert handover.take_over(2, standing(100, 300), 10.5) == ("stay of 2", False)  # found again, wherever it is
-    assert handover.take_over(7, standing(120, 300), 10.5) == ("stay of 1", True)  # where 1 was lost
-    assert handover.take_over(8, standing(120, 300), 10.6) is None
+    assert handover.take_over(seen(2, standing(100, 300), 10.5)) == ("stay of 2", False)  # found again, anywhere
+    assert handover.take_over(seen(7, standing(120, 300), 10.5)) == ("stay of 1", True)  # where 1 was lost
+    assert handover.take_over(seen(8, standing(120, 300), 10.6)) is None
+    handover.leave(3, "stay of 3", standing(100, 300), 11.0)
+    assert handover.take_over(Track(9, "person", 0.9, TrackState.CONFIRMED, 11.1, 11.1, 1)) is None  # no point yet
