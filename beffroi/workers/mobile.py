@@ -120,6 +120,9 @@ class MobileWorker:
         self._cell_index: dict[str, int] = {}
         self._lock = asyncio.Lock()
         self._outbox: list[MobileSlotEstimate] = []
+        self._delivering = asyncio.Lock()
+        """One delivery at a time: the clock, the stream and stop all deliver, and two at once stored and popped
+        the same slot twice (the second pop of an emptied outbox raised)."""
         self._subscription: Subscription | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._sizes: dict[Path, tuple[int, int]] = {}
@@ -406,21 +409,22 @@ class MobileWorker:
 
     async def _deliver(self) -> None:
         """Store and publish every slot waiting, in order; stops at the first failure (retried next tick)."""
-        while self._outbox:
-            estimate = self._outbox[0]
-            try:
-                await asyncio.to_thread(self._store.save_mobile_estimate, self.tenant_id, estimate)
-                await self._bus.publish(
-                    messages.mobile_estimates_subject(self.tenant_id),
-                    encode_estimate(estimate),
-                    msg_id=f"mobile-{self.tenant_id}-{estimate.operator}-{estimate.slot_start:.0f}",
-                )
-            except BeffroiError as error:
-                log.warning("mobile: slot %.0f not delivered yet (%s); retrying", estimate.slot_start, error)
-                return
-            self._outbox.pop(0)
-            self.slots_published += 1
-            self.last_delay_s = round(self.now() - estimate.slot_end, 1)
+        async with self._delivering:
+            while self._outbox:
+                estimate = self._outbox[0]
+                try:
+                    await asyncio.to_thread(self._store.save_mobile_estimate, self.tenant_id, estimate)
+                    await self._bus.publish(
+                        messages.mobile_estimates_subject(self.tenant_id),
+                        encode_estimate(estimate),
+                        msg_id=f"mobile-{self.tenant_id}-{estimate.operator}-{estimate.slot_start:.0f}",
+                    )
+                except BeffroiError as error:
+                    log.warning("mobile: slot %.0f not delivered yet (%s); retrying", estimate.slot_start, error)
+                    return
+                self._outbox.pop(0)
+                self.slots_published += 1
+                self.last_delay_s = round(self.now() - estimate.slot_end, 1)
 
     async def _dead_letters(self, letters: list[DeadLetter]) -> None:
         if not letters:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -203,6 +204,37 @@ async def test_an_unreadable_file_is_rejected_with_its_reason(
         await wait_until(lambda: len(seen.dead_letters) == 2, 5.0, lambda: str(seen.dead_letters))
         assert {letter.reason for letter in seen.dead_letters} == {"unreadable_file"}
         assert worker.health()["files_rejected"] == 2
+    finally:
+        await worker.stop()
+
+
+async def test_deliveries_at_once_store_and_publish_each_slot_once(
+    tmp_path: Path, store: Store, bus: Bus, plan_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the clock, the stream and stop all deliver; with a slow store two deliveries overlapped, stored the same slot
+    # twice and the second popped an emptied outbox (IndexError in the demo's log)
+    save = store.save_mobile_estimate
+    saved: list[float] = []
+
+    def slow_save(tenant_id: str, estimate: MobileSlotEstimate) -> bool:
+        time.sleep(0.2)
+        saved.append(estimate.slot_start)
+        return save(tenant_id, estimate)
+
+    monkeypatch.setattr(store, "save_mobile_estimate", slow_save)
+    clock = Clock(T0 + 400)
+    worker = MobileWorker(mobile_config(tmp_path, plan_path), bus, store, wall_clock=clock)
+    await worker.start()
+    seen = await watch(bus)
+    try:
+        (tmp_path / "drops" / "hour-16.csv").write_text(HEADER + "\n".join(slot_rows(T0)) + "\n")
+        await worker.tick()
+        await worker.tick()  # the file is read
+        clock.now += T0 + 300 + 35 - worker.now()
+        closed = await asyncio.gather(worker.tick(), worker.tick())
+        assert sum(closed) == 1
+        await wait_until(lambda: len(seen.estimates) == 1, 5.0, lambda: str(worker.health()))
+        assert saved == [T0] and worker.health()["slots_published"] == 1
     finally:
         await worker.stop()
 
