@@ -85,6 +85,12 @@ class MobileConfig(Section):
     """Count a silent phone in its last cell only with the learnt chance it is still there (on by default: on the
     simulated venues it halves the error of the sites' totals, crowds leaving a stand or a platform silently; a
     steady crowd of rarely active phones is counted a little low)."""
+    timing_advance: bool = True
+    """The feed carries the timing advance (column `timing_advance`): each record puts its phone in a distance band
+    of its cell, which tells apart zones one cell covers at different distances (`beffroi.crowd.mobile.timing`).
+    Turn it off for a feed without the column (its zones' resolution would be overstated)."""
+    timing_step_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 78.12
+    """The distance of one timing advance step: 78.12 m on LTE, 39.06 m on NR at 30 kHz."""
     timezone: str = "Europe/Paris"
     """The local time of the key-days (the key rotates daily at 03:00 local) and of the night hours."""
 

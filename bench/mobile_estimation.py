@@ -24,8 +24,9 @@ Prints one JSON object:
   prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind. For the
   configuration the mobile worker runs by default (`capacity_prior_idle_survival`), the MAPE after suppression and
   Laplace noise (`--epsilon`), for all zones and the resolvable ones, and `resolvable.oracles`: the same
-  MAPE when the estimator is told the phones present per cell (what stale idle phones cost) and also each zone's
-  true density (what the estimated densities cost; the rest is the radio model against where phones stand).
+  MAPE when the estimator is told the phones present per cell and timing advance band (what stale idle phones
+  cost) and also each zone's true density (what the estimated densities cost; the rest is the radio model against
+  where phones stand).
   The synthetic city also runs idle survival, dropped and followed (raw MAPE). `--no-synthetic` runs the simulator
   alone.
 """
@@ -202,7 +203,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     truth = truth_per_minute(population, len(city.zones))
     generator = SignallingGenerator(population, rng)
     settings = EstimationSettings(slot_s=SLOT_S, departement="75", roamer_share=0.3)
-    allocation = allocate(city.plan, city.zones, settings.coverage)
+    allocation = allocate(city.plan, city.zones, settings.coverage, timing=settings.timing_bands(city.plan))
     set_up_s = time.perf_counter() - started
     pseudonymiser = Pseudonymiser(SECRET, settings.calendar)
     plain = Run(MobileEstimator(city.plan, city.zones, settings, PrivacySettings(k=args.k), allocation=allocation))
@@ -353,6 +354,7 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         )
     )
     set_up_s = time.perf_counter() - started
+    oracle_allocation = runs[PRODUCT].estimator.allocation
     pseudonymiser = Pseudonymiser(SECRET, configurations["default"].calendar)
     zone_index = {zone.id: index for index, zone in enumerate(zones)}
     place_zone = np.array([zone_index.get(place.id, -1) for place in simulation.place_info])
@@ -373,7 +375,10 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         phones = np.zeros(len(zones))
         np.add.at(phones, place_zone[in_zone], minute.phones.sum(axis=1)[in_zone])
         zone_phones[minute.start] = phones
-        cell_phones[minute.start] = minute.cell_phones
+        present_cell, present_steps = minute.present_steps()
+        cell_phones[minute.start] = np.bincount(
+            oracle_allocation.virtual_cells(present_cell, present_steps), minlength=oracle_allocation.cells
+        )
         batch = pseudonymiser.pseudonymise(minute.batch())
         records += len(batch)
         for run in (*runs.values(), noisy):

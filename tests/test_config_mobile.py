@@ -17,6 +17,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
     assert (mobile.enabled, mobile.k, mobile.epsilon, mobile.slot_s, mobile.stream) == (False, 20, None, 300, True)
     assert (mobile.min_resolution, mobile.idle_survival) == (0.5, True)
     assert (mobile.density_prior, mobile.outside_density, mobile.zone_prior_people) == ("capacity", 0.01, 300.0)
+    assert (mobile.timing_advance, mobile.timing_step_m) == (True, 78.12)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
         ({"zone_prior_people": 0}, "mobile.zone_prior_people", "greater than 0"),
         ({"timezone": "Mars/Olympus"}, "mobile.timezone", "unknown time zone"),
         ({"min_resolution": 1.5}, "mobile.min_resolution", "less than or equal to 1"),
+        ({"timing_step_m": 0}, "mobile.timing_step_m", "greater than 0"),
         ({"enabled": True}, "mobile", "`cell_plan` is required"),
         ({"enabled": True, "cell_plan": "plan.json", "stream": False}, "mobile", "needs `drop_dir` or `stream`"),
         ({"secret": "in-the-file"}, "mobile.secret", "xtra"),

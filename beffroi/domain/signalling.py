@@ -35,12 +35,20 @@ the operator's identifier (IMSI-like, text), `cell` the cell id of the cell plan
 code, `home_network` the subscriber's home network as MCC-MNC ("208-01": a roamer when its MCC is not the host
 country's), `billing_area` the département of the subscriber's billing address ("93", "2A"; empty for roamers)."""
 
+OPTIONAL_SIGNALLING_COLUMNS = ("timing_advance",)
+"""Columns a signalling file may add, read when present: `timing_advance` the phone's distance from its serving
+antenna as the radio measured it, in integer timing advance steps of 78.12 m (LTE; 0 to 1282, the most for 100 km),
+empty or -1 where a record has none (a detach carries none). Probes deliver it where the operator's network reports
+it; without it the estimator places a record anywhere its cell serves."""
+
 
 @dataclass(frozen=True, slots=True)
 class SignallingBatch:
     """Records in columns, all of the same length. `subscriber` is text before pseudonymisation and uint64 after;
     `cell` indexes the cell plan's cells; `home_mcc` is the home network's country code (e.g. 208 for France);
-    `billing_area` is a département code (empty for roamers)."""
+    `billing_area` is a département code (empty for roamers); `timing_advance` the phone's distance from the
+    antenna in the radio's timing advance steps (LTE: 78.12 m) where the probes deliver it (-1 where a record has
+    none; None for a feed without the column)."""
 
     ts: npt.NDArray[np.float64]
     subscriber: npt.NDArray[np.uint64] | npt.NDArray[np.str_]
@@ -48,6 +56,7 @@ class SignallingBatch:
     event: npt.NDArray[np.uint8]
     home_mcc: npt.NDArray[np.int16]
     billing_area: npt.NDArray[np.str_]
+    timing_advance: npt.NDArray[np.int16] | None = None
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])

@@ -48,7 +48,7 @@ from beffroi.crowd.mobile import (
     SignallingFileReader,
 )
 from beffroi.crowd.mobile.allocation import capacity_density
-from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS
+from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS, MAX_TIMING_ADVANCE, NO_TIMING_ADVANCE
 from beffroi.crowd.mobile.reach import zones_in_reach
 from beffroi.domain import messages
 from beffroi.domain.messages import DeadLetterMessage, SignallingRecords
@@ -223,6 +223,8 @@ class MobileWorker:
                 zone_prior_people=settings.zone_prior_people,
                 min_resolution=settings.min_resolution,
                 idle_survival=settings.idle_survival,
+                timing_advance=settings.timing_advance,
+                timing_step_m=settings.timing_step_m,
                 calendar=calendar,
             ),
             PrivacySettings(k=settings.k, epsilon=settings.epsilon),
@@ -364,10 +366,12 @@ class MobileWorker:
 
     def _batch(self, records: SignallingRecords) -> tuple[SignallingBatch | None, dict[str, int]]:
         """The records as a batch (identifiers still raw: the estimator's pseudonymiser takes them), the bad ones
-        left out and counted by reason."""
+        left out and counted by reason. A message whose columns differ in length is refused whole (which record
+        a value belongs to is lost); `timing_advance` is optional, -1 a record without one."""
         columns = (records.subscriber, records.cell, records.event, records.home_mcc, records.billing_area)
         size = len(records.ts)
-        if any(len(column) != size for column in columns):
+        timing = records.timing_advance
+        if any(len(column) != size for column in columns) or (timing is not None and len(timing) != size):
             return None, {"columns_of_different_lengths": size}
         if size == 0:
             return None, {}
@@ -376,6 +380,8 @@ class MobileWorker:
         cell = np.fromiter((self._cell_index.get(c, -1) for c in records.cell), dtype=np.int32, count=size)
         event = np.asarray(records.event, dtype=np.int64)
         mcc = np.asarray(records.home_mcc, dtype=np.int64)
+        # float64: any integer MessagePack holds compares without overflow before the range check
+        ta = None if timing is None else np.asarray(timing, dtype=np.float64)
         checks = {
             "bad_timestamp": ~(np.isfinite(ts) & (ts >= EARLIEST_TS) & (ts <= LATEST_TS)),
             "missing_subscriber": np.char.str_len(subscriber) == 0,
@@ -383,6 +389,8 @@ class MobileWorker:
             "bad_event": ~np.isin(event, _EVENT_CODES),
             "bad_home_network": (mcc < 200) | (mcc > 799),
         }
+        if ta is not None:
+            checks["bad_timing_advance"] = (ta < NO_TIMING_ADVANCE) | (ta > MAX_TIMING_ADVANCE)
         bad = np.zeros(size, dtype=bool)
         refused: dict[str, int] = {}
         for reason, failing in checks.items():
@@ -401,6 +409,7 @@ class MobileWorker:
                 event=event[keep].astype(np.uint8),
                 home_mcc=mcc[keep].astype(np.int16),
                 billing_area=np.asarray(records.billing_area, dtype=np.str_)[keep],
+                timing_advance=None if ta is None else ta[keep].astype(np.int16),
             ),
             refused,
         )

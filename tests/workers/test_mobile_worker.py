@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 import nats
+import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
@@ -24,7 +25,7 @@ from beffroi.crowd.mobile import MobileSlotEstimate
 from beffroi.domain import messages
 from beffroi.domain.messages import DeadLetterMessage, SignallingRecords
 from beffroi.domain.records import DeadLetter
-from beffroi.domain.signalling import Cell, CellPlan
+from beffroi.domain.signalling import Cell, CellPlan, SignallingBatch
 from beffroi.errors import ConfigError
 from beffroi.store.store import Store
 from beffroi.workers.mobile import MobileWorker, decode_estimate
@@ -348,11 +349,14 @@ async def test_it_refuses_to_start_without_a_secret_or_a_readable_plan(
 async def test_the_estimator_takes_the_configured_resolution_idle_phone_and_density_settings(
     tmp_path: Path, store: Store, bus: Bus, plan_path: Path
 ) -> None:
-    worker = MobileWorker(mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=False), bus, store)
+    config = mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=False, timing_step_m=39.06)
+    worker = MobileWorker(config, bus, store)
     await worker.start()
     try:
         settings = worker.estimator.settings
         assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, False, 300)
+        timing = worker.estimator.allocation.timing  # NR's steps: the cells split in bands of 39.06 m
+        assert settings.timing_advance and timing is not None and timing.step_m == 39.06
         zones = store.list_zones(TENANT)
         assert {zone.id for zone in zones} == set(worker.estimator.allocation.zone_ids)
         # the default prior: each zone at its capacity's density, the outside thin
@@ -366,3 +370,45 @@ async def test_the_estimator_takes_the_configured_resolution_idle_phone_and_dens
         assert (uniform.estimator.settings.zone_density, uniform.estimator.settings.outside_density) == (None, 1.0)
     finally:
         await uniform.stop()
+
+
+async def test_timing_advance_on_the_bus_reaches_the_estimator_and_a_column_of_another_length_is_refused(
+    tmp_path: Path, store: Store, bus: Bus, plan_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = MobileWorker(mobile_config(tmp_path, plan_path, drop_dir=None), bus, store, wall_clock=Clock(T0))
+    await worker.start()
+    taken: list[SignallingBatch] = []
+    add = worker.estimator.add
+
+    def spy(batch: SignallingBatch) -> list[MobileSlotEstimate]:
+        taken.append(batch)
+        return add(batch)
+
+    monkeypatch.setattr(worker.estimator, "add", spy)
+    seen = await watch(bus)
+    subject = messages.signalling_subject(TENANT)
+    try:
+        # six records; the last two out of range (past the LTE maximum, below -1)
+        timed = msgspec.structs.replace(
+            records(T0, phones=3, batch_id="ta-1"), timing_advance=[0, 5, -1, 1282, 2000, -7]
+        )
+        await bus.publish(subject, messages.encode(timed), msg_id="ta-1")
+        await wait_until(lambda: worker.batches == 1, 10.0, lambda: str(worker.health()))
+        short = msgspec.structs.replace(records(T0 + 10, phones=3, batch_id="ta-2"), timing_advance=[1, 2])
+        await bus.publish(subject, messages.encode(short), msg_id="ta-2")
+        old = records(T0 + 20, phones=2, batch_id="ta-3")  # from a producer that never sends the field
+        fields = {name: getattr(old, name) for name in old.__struct_fields__ if name != "timing_advance"}
+        await bus.publish(subject, msgspec.msgpack.encode(fields), msg_id="ta-3")
+        await wait_until(lambda: worker.batches == 2, 10.0, lambda: str(worker.health()))
+        await wait_until(lambda: len(seen.dead_letters) == 2, 10.0, lambda: str(seen.dead_letters))
+    finally:
+        await worker.stop()
+    first, untimed = taken
+    assert first.timing_advance is not None and first.timing_advance.dtype == np.int16
+    assert first.timing_advance.tolist() == [0, 5, -1, 1282]  # -1 (none) kept as it is
+    assert len(first) == 4
+    assert untimed.timing_advance is None and len(untimed) == 4
+    details = sorted(letter.detail for letter in seen.dead_letters)
+    assert details == ["2 bad_timing_advance", "6 columns_of_different_lengths"]
+    assert {letter.reason for letter in seen.dead_letters} == {"bad_records"}
+    assert worker.rows_refused == 8

@@ -124,6 +124,19 @@ def _sum_by(key: npt.NDArray[np.int64], weight: F64, size: int) -> F64:
     return np.bincount(key, weights=weight, minlength=size).astype(np.float64, copy=False)
 
 
+def _expand_rows(
+    cells: I32, start: npt.NDArray[np.int64], entry_zone: I32, weights: F64
+) -> tuple[npt.NDArray[np.intp], I32, F64]:
+    """The rows of each of `cells` in a CSR table (`start`, `entry_zone`, `weights`): (position in `cells`, zone,
+    weight) per row."""
+    begin = start[cells]
+    counts = start[cells + 1] - begin
+    owner = np.repeat(np.arange(cells.shape[0]), counts)
+    offset = np.arange(owner.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    entry = begin[owner] + offset
+    return owner, entry_zone[entry], weights[entry]
+
+
 def _by_subscriber_then_time(pseudonym: npt.NDArray[np.uint64], ts: F64) -> npt.NDArray[np.intp]:
     """The order that sorts records by subscriber, then time (two unstable sorts and one of a unique key,
     several times faster than a lexicographic sort)."""
@@ -160,7 +173,9 @@ class SlotAggregator:
             allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people, settings.passage_zones
         )
         self._weights = self.density.weights()
-        self.silent = SilentPhones(allocation.cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
+        self._rows = allocation.rows
+        self._band_width = allocation.timing.width if allocation.timing is not None else 1
+        self.silent = SilentPhones(allocation.plan_cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []
 
@@ -202,19 +217,20 @@ class SlotAggregator:
         ghost_weight = np.clip((self.ghosts.last_ts + settings.periodic_update_s - start) / slot_s, 0.0, 1.0)
 
         self._learn(heard_origin)
-        width, dense = len(self._codes), self._dense
-        size = self.allocation.cells * width * 2
-        heard_key = (initial_cell.astype(np.int64) * width + dense[heard_origin]) * 2 + heard_night
-        record_key = (cell.astype(np.int64) * width + dense[heard_origin][group]) * 2 + heard_night[group]
+        width, dense, plan_cells = len(self._codes), self._dense, self.allocation.plan_cells
+        size = plan_cells * width * 2
+        physical = self._physical
+        heard_key = (physical(initial_cell) * width + dense[heard_origin]) * 2 + heard_night
+        record_key = (physical(cell) * width + dense[heard_origin][group]) * 2 + heard_night[group]
         state_column = dense[self.state.origin] * 2 + (self.state.night | night)
-        state_key = self.state.cell.astype(np.int64) * width * 2 + state_column
+        state_key = physical(self.state.cell) * width * 2 + state_column
         movers = None
         if settings.idle_survival:
             survival, movers = self.silent.step(
                 start,
-                np.where(np.isin(event[starts], _AT_RANDOM), previous_cell, -1).astype(np.int32),
-                cell[starts],
-                self.state.cell,
+                physical(np.where(np.isin(event[starts], _AT_RANDOM), previous_cell, -1)).astype(np.int32),
+                physical(cell[starts]).astype(np.int32),
+                physical(self.state.cell).astype(np.int32),
                 self.state.last_ts,
                 state_weight,
                 state_column,
@@ -228,12 +244,23 @@ class SlotAggregator:
         if movers is not None:
             bins += movers
         if ghosts_valid:
-            ghost_key = (self.ghosts.cell.astype(np.int64) * width + dense[self.ghosts.origin]) * 2 + night
+            ghost_key = (physical(self.ghosts.cell) * width + dense[self.ghosts.origin]) * 2 + night
             bins += _sum_by(ghost_key, ghost_weight, size)
+        if self.allocation.timing is None:
+            counts = bins.reshape(plan_cells, -1).sum(axis=1)
+        else:  # the same weights per virtual cell (the movers, which only know their cell, in its whole-cell one)
+            cells, whole = self.allocation.cells, self.allocation.timing.bands
+            counts = _sum_by(cell.astype(np.int64), duration / slot_s, cells)
+            counts += _sum_by(initial_cell.astype(np.int64), initial / slot_s, cells)
+            counts += _sum_by(self.state.cell.astype(np.int64), state_weight, cells)
+            if movers is not None:
+                counts[np.arange(plan_cells) * self._band_width + whole] += movers.reshape(plan_cells, -1).sum(axis=1)
+            if ghosts_valid:
+                counts += _sum_by(self.ghosts.cell.astype(np.int64), ghost_weight, cells)
         sensitivity = self._zone_sensitivity * (2.0 if ghosts_valid else 1.0)
         if self._refine:
-            self._refine_density(bins.reshape(self.allocation.cells, -1).sum(axis=1), sensitivity)
-        origins, presence, people = self._to_zones(bins, width)
+            self._refine_density(counts, sensitivity)
+        origins, presence, people = self._to_zones(bins, counts, width)
         flows = self._flows(found, previous_cell, cell[ends], event[ends], heard_origin)
 
         # carry the state past the slot
@@ -293,21 +320,39 @@ class SlotAggregator:
         self.density.refine(counts, self.settings.refine_iterations)
         self._weights = self.density.weights()
 
-    def _expand(self, cells: I32) -> tuple[npt.NDArray[np.intp], I32, F64]:
-        """Each cell's allocation rows: (position in `cells`, zone, weight) per row."""
-        allocation = self.allocation
-        begin = allocation.start[cells]
-        counts = allocation.start[cells + 1] - begin
-        owner = np.repeat(np.arange(cells.shape[0]), counts)
-        offset = np.arange(owner.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        entry = begin[owner] + offset
-        return owner, self._entry_zone[entry], self._weights[entry]
+    def _physical(self, cell: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+        """The plan's cell of each (virtual) cell; -1 stays -1."""
+        return np.floor_divide(np.asarray(cell, dtype=np.int64), self._band_width)
 
-    def _to_zones(self, bins: F64, width: int) -> tuple[I32, F64, F64]:
-        """Presence per (cell, origin column, night) spread over zones; origins in code order."""
+    def _expand(self, cells: I32) -> tuple[npt.NDArray[np.intp], I32, F64]:
+        """Each (virtual) cell's allocation rows: (position in `cells`, zone, weight) per row."""
+        return _expand_rows(cells, self.allocation.start, self._entry_zone, self._weights)
+
+    def _plan_cell_weights(self, counts: F64) -> tuple[npt.NDArray[np.int64], I32, F64]:
+        """Per plan cell, the zones its subscribers stand in as its virtual cells hold them this slot (CSR: start,
+        zone, weight): with timing advance bands, a cell's share of a zone is its bands' counts × their weights."""
+        allocation = self.allocation
+        if allocation.timing is None:
+            return allocation.start, self._entry_zone, self._weights
+        zones, plan_cells = allocation.outside + 1, allocation.plan_cells
+        amount = counts[self._rows] * self._weights
+        held = np.flatnonzero(amount > 0)
+        key = (self._rows[held] // self._band_width) * zones + self._entry_zone[held]
+        pairs, inverse = np.unique(key, return_inverse=True)
+        mass = np.bincount(inverse.reshape(-1), weights=amount[held], minlength=pairs.shape[0])
+        pair_cell = pairs // zones
+        per_cell = np.bincount(pair_cell, weights=mass, minlength=plan_cells)
+        start = np.concatenate(([0], np.cumsum(np.bincount(pair_cell, minlength=plan_cells)))).astype(np.int64)
+        return start, (pairs % zones).astype(np.int32), mass / per_cell[pair_cell]
+
+    def _to_zones(self, bins: F64, counts: F64, width: int) -> tuple[I32, F64, F64]:
+        """Presence per (plan cell, origin column, night) spread over zones; origins in code order. With timing
+        advance bands, a cell's people are split as its bands' counts say (`counts`: per virtual cell), the same
+        split for all its origins: the zones' totals are the bands' own, their origins their cells' mix."""
         zones = self.allocation.outside + 1
         nonzero = np.flatnonzero(bins)
-        owner, zone, share = self._expand((nonzero // (2 * width)).astype(np.int32))
+        start, entry_zone, weights = self._plan_cell_weights(counts)
+        owner, zone, share = _expand_rows((nonzero // (2 * width)).astype(np.int32), start, entry_zone, weights)
         column = (nonzero // 2 % width)[owner]
         zone_key = (zone.astype(np.int64) * width + column) * 2 + (nonzero % 2)[owner]
         presence = _sum_by(zone_key, bins[nonzero][owner] * share, zones * width * 2)
@@ -326,7 +371,7 @@ class SlotAggregator:
         origin: I32,
     ) -> tuple[I32, I32, F64, F64]:
         zones = self.allocation.outside + 1
-        moved = found & (previous_cell != last_cell) & (last_event != _DETACH)
+        moved = found & (self._physical(previous_cell) != self._physical(last_cell)) & (last_event != _DETACH)
         cells = self.allocation.cells
         pair = previous_cell[moved].astype(np.int64) * cells + last_cell[moved]
         factor = self.settings.factor[origin[moved]]

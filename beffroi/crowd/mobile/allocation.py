@@ -17,10 +17,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from beffroi.crowd.mobile.timing import TimingBands
 from beffroi.domain.registry import Zone
 from beffroi.domain.signalling import CellPlan
 
 Coverage = Literal["radio", "best_server", "sector"]
+I32 = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class CellAllocation:
     region_zone: npt.NDArray[np.int32]
     region_lonlat: npt.NDArray[np.float64]
     """(regions, 2): where each region lies (its centre of mass, lon and lat)."""
+    timing: TimingBands | None = None
+    """With timing advance bands, the rows are virtual cells (`timing.width` per cell of the plan, see
+    `beffroi.crowd.mobile.timing`); without, the plan's cells."""
 
     @property
     def outside(self) -> int:
@@ -48,8 +53,13 @@ class CellAllocation:
 
     @property
     def cells(self) -> int:
-        """Number of cells."""
+        """Number of rows: cells, or virtual cells with timing advance bands."""
         return int(self.start.shape[0] - 1)
+
+    @property
+    def plan_cells(self) -> int:
+        """Number of the plan's cells."""
+        return self.cells // (self.timing.width if self.timing is not None else 1)
 
     @property
     def regions(self) -> int:
@@ -86,9 +96,23 @@ class CellAllocation:
         return areas.astype(np.float64)
 
     def is_partition(self, tolerance: float = 1e-6) -> bool:
-        """Whether every cell's shares add up to 1 within `tolerance`."""
+        """Whether every cell's shares add up to 1 within `tolerance` (a virtual cell of a band its cell never
+        reaches has no row)."""
         sums = np.bincount(self.rows, weights=self.share, minlength=self.cells)
-        return bool(np.all(np.abs(sums - 1.0) <= tolerance))
+        ok = np.abs(sums - 1.0) <= tolerance
+        if self.timing is not None:
+            ok |= np.diff(self.start) == 0
+        return bool(np.all(ok))
+
+    def virtual_cells(self, cell: npt.NDArray[np.int32], timing_advance: npt.NDArray[np.int16] | None) -> I32:
+        """The row of each record: its cell, or with timing advance bands its cell's band (the whole cell when
+        the record has none or its band is one no point of the cell reaches)."""
+        if self.timing is None:
+            return cell.astype(np.int32, copy=False)
+        virtual = self.timing.virtual(cell, timing_advance)
+        empty = self.start[virtual + 1] == self.start[virtual]
+        whole = virtual - virtual % self.timing.width + self.timing.bands
+        return np.where(empty, whole, virtual).astype(np.int32)
 
     def zone_sensitivity(self) -> float:
         """The most weight, outside included, one subscriber in one cell adds to a table: 1 (weights are
@@ -111,15 +135,19 @@ def allocate(
     density: Mapping[str, float] | None = None,
     outside_density: float = 1.0,
     small_cell_offset_db: float = -20.0,
+    timing: TimingBands | None = None,
 ) -> CellAllocation:
     """Each cell's shares of zones (and of the outside); `density` (people/m² per zone id; `outside_density`
     elsewhere and for zones not listed) is the prior the estimator starts from (uniform when None). Zones that
-    overlap share the subscribers of their overlap."""
+    overlap share the subscribers of their overlap. `timing`: split each cell by timing advance band (radio
+    coverage only; the polygon coverages ignore it)."""
     zone_prior = [(density or {}).get(zone.id, outside_density) for zone in zones]
     if coverage == "radio":
         from beffroi.crowd.mobile.radio import radio_allocation
 
-        return radio_allocation(plan, zones, np.asarray(zone_prior), outside_density, small_cell_offset_db)
+        return radio_allocation(
+            plan, zones, np.asarray(zone_prior), outside_density, small_cell_offset_db, timing=timing
+        )
     from beffroi.crowd.mobile.coverage import polygon_allocation
 
     prior = np.asarray([*zone_prior, outside_density], dtype=np.float64)

@@ -29,6 +29,7 @@ from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
 from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
 from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.crowd.mobile.slots import SlotBuffer
+from beffroi.crowd.mobile.timing import LTE_STEP_M, TIMING_ERROR_M, TimingBands
 from beffroi.domain.registry import Zone, ZoneKind
 from beffroi.domain.signalling import CellPlan, SignallingBatch
 from beffroi.errors import ConfigError
@@ -60,7 +61,10 @@ class EstimationSettings:
     density prior) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
     prior's split of cells it shares with other zones; 0 marks none); `passage_kinds`: the kinds of zone people walk
     through (perimeter rings, gates) which, when not resolvable, take the density of the streets around them rather
-    than the venue's (see `beffroi.crowd.mobile.density`)."""
+    than the venue's (see `beffroi.crowd.mobile.density`); `timing_advance` (radio coverage): the feed's records
+    carry the timing advance (steps of `timing_step_m`, measured with an error of `timing_error_m`), which puts a
+    phone in a band of its cell (see `beffroi.crowd.mobile.timing`; a record without one still counts in its whole
+    cell, but the resolution assumes most have one: set it off for a feed without the column)."""
 
     slot_s: int = 300
     lateness_s: float = 30.0
@@ -82,6 +86,9 @@ class EstimationSettings:
     idle_follow: bool = False
     min_resolution: float = MAJORITY
     passage_kinds: frozenset[ZoneKind] = PASSAGE_KINDS
+    timing_advance: bool = True
+    timing_step_m: float = LTE_STEP_M
+    timing_error_m: float = TIMING_ERROR_M
     calendar: KeyCalendar = field(default_factory=KeyCalendar)
 
     def __post_init__(self) -> None:
@@ -99,10 +106,21 @@ class EstimationSettings:
             problems.append(f"zone_prior_people: must be positive (got {self.zone_prior_people})")
         if not 0 <= self.min_resolution <= 1:
             problems.append(f"min_resolution: must be in [0, 1] (got {self.min_resolution})")
+        if not self.timing_step_m > 0:
+            problems.append(f"timing_step_m: must be positive (got {self.timing_step_m})")
+        if not self.timing_error_m >= 0:
+            problems.append(f"timing_error_m: must not be negative (got {self.timing_error_m})")
         if self.coverage not in ("radio", "best_server", "sector"):
             problems.append(f"coverage: must be radio, best_server or sector (got {self.coverage!r})")
         if problems:
             raise ConfigError("mobile estimation", problems)
+
+    def timing_bands(self, plan: CellPlan) -> TimingBands | None:
+        """The timing advance bands for `plan`'s cells (None when off, or with polygon coverage)."""
+        if not self.timing_advance or self.coverage != "radio" or not plan.cells:
+            return None
+        reach = max(cell.range_m for cell in plan.cells)
+        return TimingBands.reaching(reach, self.timing_step_m, self.timing_error_m)
 
     @property
     def expiry_s(self) -> float:
@@ -141,8 +159,9 @@ class MobileEstimator:
             self.settings.zone_density,
             self.settings.outside_density,
             self.settings.small_cell_offset_db,
+            self.settings.timing_bands(plan),
         )
-        if self.allocation.cells != len(plan.cells):
+        if self.allocation.plan_cells != len(plan.cells):
             raise ConfigError("mobile estimation", ["allocation: made for another cell plan"])
         self.factor = self._factors()
         if self.allocation.zone_ids != tuple(zone.id for zone in zones):
@@ -234,10 +253,11 @@ class MobileEstimator:
             self._reject("unknown_cell", int(np.count_nonzero((cell < 0) | (cell >= len(self.plan.cells)))))
             self._reject("bad_timestamp", int(np.count_nonzero(~np.isfinite(batch.ts))))
         rows = slice(None) if valid.all() else np.flatnonzero(valid)
+        timing_advance = None if batch.timing_advance is None else np.asarray(batch.timing_advance)[rows]
         return SlotRecords(
             pseudonym=np.asarray(batch.subscriber, dtype=np.uint64)[rows],
             ts=np.asarray(batch.ts, dtype=np.float64)[rows],
-            cell=cell[rows],
+            cell=self.allocation.virtual_cells(cell[rows], timing_advance),
             event=np.asarray(batch.event, dtype=np.uint8)[rows],
             origin=origin_codes(batch.billing_area[rows], batch.home_mcc[rows], self.plan.mcc),
         )

@@ -1,6 +1,7 @@
-"""Signalling files (CSV or Parquet drops, columns SIGNALLING_COLUMNS) read in chunks into pseudonymised
-`SignallingBatch`es. A bad row is counted under its reason and a few are kept as examples (file, row, field,
-value; never the subscriber's identifier); a file that cannot be read is reported; nothing crashes the reader.
+"""Signalling files (CSV or Parquet drops, columns SIGNALLING_COLUMNS and, when present, those of
+OPTIONAL_SIGNALLING_COLUMNS) read in chunks into pseudonymised `SignallingBatch`es. A bad row is counted under its
+reason and a few are kept as examples (file, row, field, value; never the subscriber's identifier); a file that cannot
+be read is reported; nothing crashes the reader.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import numpy as np
 import polars as pl
 
 from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
-from beffroi.domain.signalling import SIGNALLING_COLUMNS, CellPlan, SignallingBatch, SignallingEvent
+from beffroi.domain.signalling import (
+    OPTIONAL_SIGNALLING_COLUMNS,
+    SIGNALLING_COLUMNS,
+    CellPlan,
+    SignallingBatch,
+    SignallingEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +30,10 @@ EARLIEST_TS = 946_684_800.0
 """2000-01-01: anything earlier is a bad timestamp."""
 LATEST_TS = 4_102_444_800.0
 """2100-01-01: anything later is a bad timestamp."""
+MAX_TIMING_ADVANCE = 1282
+"""The largest LTE timing advance index (100 km of cell radius): anything larger is a bad timing advance."""
+NO_TIMING_ADVANCE = -1
+"""The timing advance of a record that has none (an empty cell in a file)."""
 _EVENTS = {
     **{event.name: int(event) for event in SignallingEvent},
     **{str(int(event)): int(event) for event in SignallingEvent},
@@ -36,7 +47,10 @@ _CHECKS = (
     ("event", "bad_event"),
     ("home_network", "bad_home_network"),
     ("billing_area", "bad_billing_area"),
+    ("timing_advance", "bad_timing_advance"),
 )
+"""Each parsed column and the reason a null in it refuses its row (the first in this order counts); an optional
+column a file lacks is not checked."""
 
 
 class RejectedRow(msgspec.Struct, frozen=True):
@@ -97,9 +111,10 @@ class SignallingFileReader:
         if missing:
             self._unreadable(source, "missing columns " + ", ".join(missing))
             return
+        columns = [*SIGNALLING_COLUMNS, *(column for column in OPTIONAL_SIGNALLING_COLUMNS if column in schema)]
         offset = 0
         try:
-            for chunk in frame.select(SIGNALLING_COLUMNS).collect_batches(chunk_size=self.chunk_rows):
+            for chunk in frame.select(columns).collect_batches(chunk_size=self.chunk_rows):
                 batch = self._chunk(chunk, source, offset)
                 offset += chunk.height
                 if batch is not None:
@@ -114,10 +129,11 @@ class SignallingFileReader:
     def _chunk(self, chunk: pl.DataFrame, source: str, offset: int) -> SignallingBatch | None:
         self.report.rows += chunk.height
         parsed = _parse(chunk, self._cell_index)
-        accepted = parsed.select(pl.all_horizontal(pl.col(column).is_not_null() for column, _ in _CHECKS)).to_series()
+        checks = [(column, why) for column, why in _CHECKS if column in parsed.columns]
+        accepted = parsed.select(pl.all_horizontal(pl.col(column).is_not_null() for column, _ in checks)).to_series()
         if not accepted.all():
             reason = pl.lit(None, dtype=pl.String)
-            for column, why in reversed(_CHECKS):
+            for column, why in reversed(checks):
                 reason = pl.when(pl.col(column).is_null()).then(pl.lit(why)).otherwise(reason)
             bad = parsed.filter(~accepted).with_columns(reason.alias("_reason"))
             self._record_bad(bad, chunk, source, offset)
@@ -136,6 +152,9 @@ class SignallingFileReader:
             event=parsed["event"].to_numpy(),
             home_mcc=parsed["home_network"].to_numpy(),
             billing_area=np.asarray(names.to_list(), dtype=np.str_)[codes],
+            timing_advance=(
+                parsed["timing_advance"].to_numpy().astype(np.int16) if "timing_advance" in parsed.columns else None
+            ),
         )
 
     def _record_bad(self, bad: pl.DataFrame, chunk: pl.DataFrame, source: str, offset: int) -> None:
@@ -179,8 +198,32 @@ def _billing_area(text: str) -> str | None:
     return area if _BILLING_AREA.match(area) else None
 
 
+def _timing_advance(text: str) -> int | None:
+    """Integer steps from 0 to MAX_TIMING_ADVANCE, or NO_TIMING_ADVANCE for an empty cell or -1; None (bad)
+    otherwise. "12.0" is 12 (a float column); "12.5", "-3" and "5000" are bad."""
+    text = text.strip()
+    if not text:
+        return NO_TIMING_ADVANCE
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not number.is_integer() or not NO_TIMING_ADVANCE <= number <= MAX_TIMING_ADVANCE:
+        return None
+    return int(number)
+
+
+def _timing_advance_column(column: pl.Series) -> pl.Series:
+    """The timing advance column parsed; a missing value (null, or NaN in a float column) is NO_TIMING_ADVANCE."""
+    if column.dtype.is_float():
+        column = column.fill_nan(None)
+    return _by_value(column.cast(pl.String).fill_null(""), _timing_advance, pl.Int16()).alias("timing_advance")
+
+
 def _parse(chunk: pl.DataFrame, cell_index: dict[str, int]) -> pl.DataFrame:
-    """Typed columns, null where a value is bad; `_row` is the row's position in the chunk."""
+    """Typed columns, null where a value is bad; `_row` is the row's position in the chunk. An optional column
+    is parsed when the chunk has it."""
+    optional = [_timing_advance_column(chunk["timing_advance"])] if "timing_advance" in chunk.columns else []
     return pl.DataFrame(
         [
             pl.Series("_row", np.arange(chunk.height, dtype=np.int64)),
@@ -192,6 +235,7 @@ def _parse(chunk: pl.DataFrame, cell_index: dict[str, int]) -> pl.DataFrame:
             _by_value(chunk["billing_area"].cast(pl.String).fill_null(""), _billing_area, pl.String()).alias(
                 "billing_area"
             ),
+            *optional,
         ]
     )
 

@@ -8,6 +8,7 @@ cache maps a fast 64-bit fingerprint of the identifier (never the identifier its
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections import OrderedDict
@@ -173,14 +174,7 @@ class Pseudonymiser:
         if batch.subscriber.dtype == np.uint64:
             raise ValueError("batch is already pseudonymised")
         texts = np.asarray(batch.subscriber).astype(np.str_, copy=False)
-        return SignallingBatch(
-            ts=batch.ts,
-            subscriber=self.pseudonyms(texts, batch.ts),
-            cell=batch.cell,
-            event=batch.event,
-            home_mcc=batch.home_mcc,
-            billing_area=batch.billing_area,
-        )
+        return dataclasses.replace(batch, subscriber=self.pseudonyms(texts, batch.ts))
 
     def _day(self, day: date) -> _DayKey:
         key = self._days.get(day)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import shapely
 
 from beffroi.crowd.mobile.allocation import CellAllocation
+from beffroi.crowd.mobile.timing import TimingBands
 from beffroi.domain.registry import Zone
 from beffroi.domain.signalling import CellPlan
 
@@ -142,8 +143,9 @@ def _outside_points(
 
 def _serving(
     plan: CellPlan, lon: F64, lat: F64, small_cell_offset_db: float, shadowing_db: float
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F64]:
-    """(point, cell, chance the cell serves the point) for every covering cell of every point."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F64, F64]:
+    """(point, cell, chance the cell serves the point, distance from the cell's antenna in metres) for every
+    covering cell of every point."""
     cells = plan.cells
     cell_lon = np.array([cell.lon for cell in cells])
     cell_lat = np.array([cell.lat for cell in cells])
@@ -166,7 +168,7 @@ def _serving(
     order = np.argsort(point_bucket, kind="stable")
     bounds = np.flatnonzero(np.concatenate(([True], point_bucket[order][1:] != point_bucket[order][:-1], [True])))
     temperature = shadowing_db * math.sqrt(2) / 1.702
-    points_out, cells_out, chance_out = [], [], []
+    points_out, cells_out, chance_out, distance_out = [], [], [], []
     for begin, end in itertools.pairwise(bounds):
         rows = order[begin:end]
         key = point_bucket[rows[0]]
@@ -192,9 +194,15 @@ def _serving(
         points_out.append(rows[point_index])
         cells_out.append(near[cell_index])
         chance_out.append(chance[point_index, cell_index])
+        distance_out.append(distance[point_index, cell_index])
     if not points_out:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    return np.concatenate(points_out), np.concatenate(cells_out), np.concatenate(chance_out)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    return (
+        np.concatenate(points_out),
+        np.concatenate(cells_out),
+        np.concatenate(chance_out),
+        np.concatenate(distance_out),
+    )
 
 
 def radio_allocation(
@@ -207,11 +215,13 @@ def radio_allocation(
     pitch_m: float = 100.0,
     tile_m: float = 500.0,
     fine_m: float = 20.0,
+    timing: TimingBands | None = None,
 ) -> CellAllocation:
     """Each cell's shares of the zones and of the outside tiles (`tile_m` squares sampled every `pitch_m`, and every
     `fine_m` within reach of a small cell). Zones are sampled every `fine_m` at most: a large zone sampled with a
     fixed number of points (one per 100 m for 30 ha) gives the small cells inside it parts that are twice too large
-    or nothing, by where the points fall."""
+    or nothing, by where the points fall. With `timing`, each cell is split into its virtual cells, one per timing
+    advance band and one for the whole cell (`beffroi.crowd.mobile.timing`)."""
     zone_lon, zone_lat, zone_area, zone_region = _zone_points(zones, fine_m)
     out_lon, out_lat, out_area, tile = _outside_points(plan, zones, pitch_m, tile_m, fine_m)
     tiles = int(tile.max(initial=-1)) + 1
@@ -220,22 +230,31 @@ def radio_allocation(
     region_of_point = np.concatenate((zone_region, len(zones) + tile))
     fallback = len(zones) + tiles  # for a cell that reaches no sample point
     regions = fallback + 1
-    point, cell, chance = _serving(plan, lon, lat, small_cell_offset_db, shadowing_db)
+    point, cell, chance, distance = _serving(plan, lon, lat, small_cell_offset_db, shadowing_db)
+    cells, width = len(plan.cells), 1
+    if timing is not None:  # each cell's bands, after the whole cell (for records without a timing advance)
+        entry, band, band_chance = timing.chances(distance)
+        width = timing.width
+        point = np.concatenate((point, point[entry]))
+        cell = np.concatenate((cell * width + timing.bands, cell[entry] * width + band))
+        chance = np.concatenate((chance, chance[entry] * band_chance))
+        cells *= width
     key = cell * regions + region_of_point[point]
     pairs, inverse = np.unique(key, return_inverse=True)
     expected = np.bincount(inverse.reshape(-1), weights=chance * area[point], minlength=pairs.shape[0])
     pair_cell, pair_region = pairs // regions, pairs % regions
-    cells = len(plan.cells)
     cell_area = np.bincount(pair_cell, weights=expected, minlength=cells)
     share = expected / cell_area[pair_cell]
     keep = share >= 1e-5
     pair_cell, pair_region, share = pair_cell[keep], pair_region[keep], share[keep]
     share /= np.bincount(pair_cell, weights=share, minlength=cells)[pair_cell]
     lonely = np.flatnonzero(np.bincount(pair_cell, minlength=cells) == 0)
+    if timing is not None:  # a band no point of its cell reaches stays empty: its records go to the whole cell
+        lonely = lonely[lonely % width == timing.bands]
     pair_cell = np.concatenate((pair_cell, lonely))
     pair_region = np.concatenate((pair_region, np.full(lonely.shape[0], fallback)))
     share = np.concatenate((share, np.ones(lonely.shape[0])))
-    cell_area[lonely] = [math.pi * max(plan.cells[index].range_m, 1.0) ** 2 for index in lonely]
+    cell_area[lonely] = [math.pi * max(plan.cells[index // width].range_m, 1.0) ** 2 for index in lonely]
     order = np.lexsort((pair_region, pair_cell))
     start = np.concatenate(([0], np.cumsum(np.bincount(pair_cell, minlength=cells))))
     region_zone = np.concatenate((np.arange(len(zones)), np.full(tiles + 1, len(zones)))).astype(np.int32)
@@ -254,4 +273,5 @@ def radio_allocation(
         prior=prior,
         region_zone=region_zone,
         region_lonlat=centre,
+        timing=timing,
     )

@@ -9,6 +9,8 @@ in the zone and another person counted in the same cell both stand in the zone. 
 zones and their density prior only (never on counts): an error of the density ratio between a zone and its cells'
 other zones by a factor a moves the part of the zone's figure that comes from a cell of weight p by (1 - p)(1 - a)/a,
 so a zone whose figure comes mostly from shared cells (resolution under one half) is mostly the prior's guess.
+With timing advance bands, the cells are the bands (virtual cells) of the plan's cells: a feed is taken to carry
+the timing advance on most of its records.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def zone_resolution(allocation: CellAllocation, density: F64 | None = None) -> F
     rows = allocation.rows
     zone = allocation.zone
     expected = allocation.cell_area[rows] * allocation.share * regions_density[allocation.region]
+    if allocation.timing is not None:  # records are taken to carry a timing advance: their bands, not whole cells
+        expected = np.where(rows % allocation.timing.width == allocation.timing.bands, 0.0, expected)
     zones = allocation.outside + 1
     pairs, inverse = np.unique(rows * zones + zone, return_inverse=True)
     people = np.bincount(inverse.reshape(-1), weights=expected, minlength=pairs.shape[0])

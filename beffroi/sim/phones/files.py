@@ -1,9 +1,10 @@
 """Signalling files as an operator drops them (CSV or Parquet, one per hour, split when large) with the ground truth
 beside them, and the cell plan they refer to.
 
-Signalling columns are SIGNALLING_COLUMNS: `timestamp` epoch seconds (millisecond precision), `subscriber` the IMSI
-(15 digits, text), `cell` the cell id, `event` the SignallingEvent name, `home_network` "MCC-MNC", `billing_area`
-the département (empty for roamers). Truth columns: `timestamp` (the minute's start, epoch seconds), `zone_id`
+Signalling columns are SIGNALLING_COLUMNS then OPTIONAL_SIGNALLING_COLUMNS: `timestamp` epoch seconds (millisecond
+precision), `subscriber` the IMSI (15 digits, text), `cell` the cell id, `event` the SignallingEvent name,
+`home_network` "MCC-MNC", `billing_area` the département (empty for roamers), `timing_advance` LTE steps of 78.12 m
+(-1 on a detach, which carries none). Truth columns: `timestamp` (the minute's start, epoch seconds), `zone_id`
 (a zone, or "SITE:surroundings"), `people` (everyone there), `phones` (the operator's), `site_id`, then the phones
 per category (`resident`, `visitor`, `day_visitor`, `roamer`).
 """
@@ -21,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from beffroi.domain.signalling import SIGNALLING_COLUMNS, SignallingEvent
+from beffroi.domain.signalling import OPTIONAL_SIGNALLING_COLUMNS, SIGNALLING_COLUMNS, SignallingEvent
 from beffroi.sim.phones.population import CATEGORIES
 from beffroi.sim.phones.simulation import Instant, PhoneMinute, PhoneSimulation
 from beffroi.sim.scenario import Scenario
@@ -82,7 +83,17 @@ class _Writer:
         if hour != self._hour:
             self.flush()
             self._hour, self._part = hour, 0
-        self._columns.append((minute.ts, minute.subscriber, minute.cell, minute.event, minute.network, minute.billing))
+        self._columns.append(
+            (
+                minute.ts,
+                minute.subscriber,
+                minute.cell,
+                minute.event,
+                minute.network,
+                minute.billing,
+                minute.timing_advance,
+            )
+        )
         self._rows += len(minute)
         self._summary.records += len(minute)
         phones = minute.phones
@@ -105,7 +116,8 @@ class _Writer:
     def _flush_signalling(self) -> None:
         if not self._columns:
             return
-        ts, subscriber, cell, event, network, billing = (np.concatenate(c) for c in zip(*self._columns, strict=True))
+        columns = (np.concatenate(c) for c in zip(*self._columns, strict=True))
+        ts, subscriber, cell, event, network, billing, timing_advance = columns
         frame = pl.DataFrame(
             {
                 "timestamp": ts,
@@ -114,8 +126,9 @@ class _Writer:
                 "event": self._events.gather(event),
                 "home_network": self._networks.gather(network),
                 "billing_area": self._billing.gather(billing.astype(np.int64) + 1),
+                "timing_advance": timing_advance,
             }
-        ).select(SIGNALLING_COLUMNS)
+        ).select(*SIGNALLING_COLUMNS, *OPTIONAL_SIGNALLING_COLUMNS)
         path = self._folder / f"signalling-{_hour_label(self._hour)}-{self._part:02d}.{self._format}"
         _write(frame, path, self._format)
         self._summary.signalling_files.append(path)

@@ -17,14 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from beffroi.domain.messages import SignallingRecords
-from beffroi.domain.signalling import CellPlan, SignallingBatch
+from beffroi.domain.signalling import CellPlan, SignallingBatch, SignallingEvent
 from beffroi.errors import ConfigError
 from beffroi.sim.catalogue import Catalogue
 from beffroi.sim.crowd import CrowdModel
 from beffroi.sim.local_time import LocalTime
 from beffroi.sim.phones.activity import DATA_BURST_SPAN_S, MINUTE, Records, minute_records, no_records
 from beffroi.sim.phones.cells import CellArrays, cell_plan, site_areas
-from beffroi.sim.phones.geography import DEPARTEMENTS
+from beffroi.sim.phones.geography import DEPARTEMENTS, METRES_PER_DEGREE
 from beffroi.sim.phones.movement import Moves
 from beffroi.sim.phones.places import PlaceInfo, Places
 from beffroi.sim.phones.pool import PhonePool
@@ -38,6 +38,12 @@ RECORDS_PER_MESSAGE = 5_000
 """Records per SignallingRecords message by default: ~250 kB of MessagePack, well under NATS's 1 MB limit."""
 
 Instant = datetime | float
+LTE_TIMING_STEP_M = 78.12
+"""One LTE timing advance step (16 Ts of round trip)."""
+TIMING_EXCESS_M = 20.0
+"""Mean excess distance of the measured path over the straight line (multipath, non-line-of-sight)."""
+TIMING_ERROR_M = 25.0
+"""Standard deviation of the measurement's error."""
 
 
 class PhoneMinute:
@@ -99,8 +105,25 @@ class PhoneMinute:
         """Each record's billing département (an index of `geography.DEPARTEMENTS`; -1 for roamers)."""
         return self._pool.billing[self.phone]
 
+    @property
+    def timing_advance(self) -> npt.NDArray[np.int16]:
+        """Each record's timing advance (LTE steps of 78.12 m; -1 on a detach, which carries none): see
+        `measured_steps`."""
+        rng = np.random.default_rng(derive_seed(self._sim.seed, "phones-timing", int(self.start // MINUTE)))
+        steps = measured_steps(self._sim, self.spot, self.cell, rng)
+        return np.where(self.event == SignallingEvent.DETACH, -1, steps).astype(np.int16)
+
+    def present_steps(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int16]]:
+        """Truth: the cell of every phone present, silent ones included, and the timing advance a measurement would
+        give now (the evaluation's oracle of where phones are); read it before the run moves on."""
+        pool = self._pool
+        active = pool.active
+        rng = np.random.default_rng(derive_seed(self._sim.seed, "phones-present-timing", int(self.start // MINUTE)))
+        return pool.cell[active], measured_steps(self._sim, pool.spot[active], pool.cell[active], rng)
+
     def batch(self) -> SignallingBatch:
-        """The records as the operator delivers them: IMSI text, cell index, event code, home MCC, département."""
+        """The records as the operator delivers them: IMSI text, cell index, event code, home MCC, département,
+        timing advance."""
         sim = self._sim
         return SignallingBatch(
             ts=self.ts,
@@ -109,6 +132,7 @@ class PhoneMinute:
             event=self.event,
             home_mcc=np.take(sim.home_mcc, self.network),
             billing_area=np.take(sim.billing_codes, self.billing.astype(np.int64) + 1),
+            timing_advance=self.timing_advance,
         )
 
     def messages(
@@ -121,8 +145,9 @@ class PhoneMinute:
     ) -> list[SignallingRecords]:
         """The minute's records as the operator's probes would publish them on the bus: SignallingRecords of at
         most `chunk` records each, in time order, cells by their ids in the plan, timestamps moved by `ts_offset`
-        (the simulator's emitted time). Each batch id (`<batch_prefix>-<minute>-<part>`) is the same for the same
-        minute, so a batch published twice is taken once."""
+        (the simulator's emitted time), each record's timing advance with them. Each batch id
+        (`<batch_prefix>-<minute>-<part>`) is the same for the same minute, so a batch published twice is taken
+        once."""
         if chunk < 1:
             raise ValueError(f"chunk must be at least 1 record (got {chunk})")
         batch = self.batch()
@@ -132,6 +157,7 @@ class PhoneMinute:
         event = batch.event.tolist()
         home_mcc = batch.home_mcc.tolist()
         billing = batch.billing_area.tolist()
+        timing = None if batch.timing_advance is None else batch.timing_advance.tolist()
         operator = self._sim.plan.operator
         minute = int(self.start // MINUTE)
         return [
@@ -145,6 +171,7 @@ class PhoneMinute:
                 event=event[first : first + chunk],
                 home_mcc=home_mcc[first : first + chunk],
                 billing_area=billing[first : first + chunk],
+                timing_advance=None if timing is None else timing[first : first + chunk],
             )
             for part, first in enumerate(range(0, len(ts), chunk))
         ]
@@ -246,6 +273,21 @@ class PhoneSimulation:
                 phones = pool.counts().reshape(self.places.count, len(CATEGORIES))
                 yield PhoneMinute(self, pool, t, records, moves, people, phones)
             t += MINUTE
+
+
+def measured_steps(
+    sim: PhoneSimulation, spot: npt.NDArray[np.int32], cell: npt.NDArray[np.int32], rng: np.random.Generator
+) -> npt.NDArray[np.int16]:
+    """The timing advance of phones standing at `spot` served by `cell`: the distance from the antenna, measured
+    with multipath's excess (exponential, mean TIMING_EXCESS_M) and an error (Gaussian, TIMING_ERROR_M), rounded
+    down to LTE steps."""
+    lon, lat = sim.places.spot_lon[spot], sim.places.spot_lat[spot]
+    dx = (lon - sim.cells.lon[cell]) * METRES_PER_DEGREE * np.cos(np.radians(lat))
+    dy = (lat - sim.cells.lat[cell]) * METRES_PER_DEGREE
+    measured = np.hypot(dx, dy) + rng.exponential(TIMING_EXCESS_M, spot.shape[0])
+    measured += rng.normal(0.0, TIMING_ERROR_M, spot.shape[0])
+    steps: npt.NDArray[np.int16] = np.floor(np.maximum(measured, 0.0) / LTE_TIMING_STEP_M).astype(np.int16)
+    return steps
 
 
 def signalling(

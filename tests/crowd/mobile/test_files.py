@@ -87,6 +87,7 @@ def test_parquet_with_typed_columns(tmp_path: Path) -> None:
     assert batch.cell.tolist() == [0, 3]
     assert batch.event.tolist() == [6, 2]
     assert batch.billing_area.tolist() == ["93", ""]
+    assert batch.timing_advance is None  # the file has no such column
     assert reader.report.rejected == {"bad_timestamp": 1}
     same = Pseudonymiser(SECRET).pseudonyms(np.array(["208011111111111"]), np.array([NOON]))
     assert batch.subscriber[0] == same[0]
@@ -102,3 +103,73 @@ def test_unreadable_files_are_reported_not_raised(tmp_path: Path) -> None:
     assert reader.report.files == 3
     assert len(reader.report.unreadable) == 3
     assert "missing columns event, home_network, billing_area" in reader.report.unreadable[0]
+
+
+def test_csv_timing_advance_is_read_when_present_and_bad_values_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "drop.csv"
+    ta_rows = [
+        (f"{NOON:.0f},208011111111111,c0,ATTACH,208-01,75,0", 0),
+        (f"{NOON:.0f},208012222222222,c1,DATA,208-01,75,", -1),  # empty: none
+        (f"{NOON:.0f},208013333333333,c2,DETACH,208-01,75,-1", -1),
+        (f"{NOON:.0f},208014444444444,c0,SMS,208-01,75, 1282 ", 1282),  # the LTE maximum (100 km)
+        (f"{NOON:.0f},208015555555555,c1,CALL,208-01,75,7.0", 7),
+    ]
+    bad_rows = [
+        (f"{NOON:.0f},208016666666666,c0,SMS,208-01,75,-2", "-2"),
+        (f"{NOON:.0f},208017777777777,c0,SMS,208-01,75,1283", "1283"),
+        (f"{NOON:.0f},208018888888888,c0,SMS,208-01,75,3.5", "3.5"),
+        (f"{NOON:.0f},208019999999999,c0,SMS,208-01,75,far", "far"),
+    ]
+    mixed = f"{NOON:.0f},208010000000000,c0,PAGING,208-01,75,far"  # counted under its first reason only
+    lines = [line for line, _ in ta_rows] + [line for line, _ in bad_rows] + [mixed]
+    path.write_text(HEADER.rstrip("\n") + ",timing_advance\n" + "\n".join(lines) + "\n")
+    reader = _reader()
+    batches = list(reader.batches(path))
+    assert all(batch.timing_advance is not None and batch.timing_advance.dtype == np.int16 for batch in batches)
+    timing = np.concatenate([batch.timing_advance for batch in batches if batch.timing_advance is not None])
+    assert timing.tolist() == [ta for _, ta in ta_rows]
+    assert np.concatenate([batch.cell for batch in batches]).tolist() == [0, 1, 2, 0, 1]
+    assert reader.report.rejected == {"bad_timing_advance": 4, "bad_event": 1}
+    examples = {(e.row, e.reason, e.field, e.value) for e in reader.report.examples}
+    for row, (_, value) in enumerate(bad_rows, start=len(ta_rows) + 1):
+        assert (row, "bad_timing_advance", "timing_advance", value) in examples
+
+
+def test_a_file_without_timing_advance_gives_batches_without_it(tmp_path: Path) -> None:
+    path = tmp_path / "drop.csv"
+    path.write_text(HEADER + "\n".join(GOOD) + "\n")
+    reader = _reader(chunk_rows=100)
+    (batch,) = list(reader.batches(path))
+    assert len(batch) == 3
+    assert batch.timing_advance is None
+    assert reader.report.rejected == {}
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [([12, None, -1, 1282, 1283], pl.Int32()), ([12.0, float("nan"), -1.0, 1282.0, 12.5], pl.Float64())],
+)
+def test_parquet_timing_advance_typed_columns_with_missing_values(
+    tmp_path: Path, values: list[float | None], dtype: pl.DataType
+) -> None:
+    path = tmp_path / "drop.parquet"
+    rows = len(values)
+    pl.DataFrame(
+        {
+            "timestamp": [NOON + n for n in range(rows)],
+            "subscriber": [f"20801000000000{n}" for n in range(rows)],
+            "cell": ["c0"] * rows,
+            "event": [6] * rows,
+            "home_network": ["208-01"] * rows,
+            "billing_area": ["75"] * rows,
+            "timing_advance": pl.Series(values, dtype=dtype),
+        }
+    ).write_parquet(path)
+    reader = _reader(chunk_rows=100)
+    (batch,) = list(reader.batches(path))
+    assert batch.timing_advance is not None
+    assert batch.timing_advance.tolist() == [12, -1, -1, 1282]  # null or NaN: none
+    assert batch.ts.tolist() == [NOON, NOON + 1, NOON + 2, NOON + 3]
+    assert reader.report.rejected == {"bad_timing_advance": 1}
+    (example,) = reader.report.examples
+    assert (example.row, example.field) == (5, "timing_advance")

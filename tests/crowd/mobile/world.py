@@ -50,9 +50,14 @@ def batch(
     event: SignallingEvent = SignallingEvent.DATA,
     mcc: int = 208,
     area: str = "75",
+    timing_advance: Sequence[int] | int | None = None,
 ) -> SignallingBatch:
-    """Raw records (text identifiers) for the given subscribers, broadcasting scalars."""
+    """Raw records (text identifiers) for the given subscribers, broadcasting scalars (`timing_advance`: None for
+    a feed without the column)."""
     count = len(ids)
+    steps = None
+    if timing_advance is not None:
+        steps = np.broadcast_to(np.asarray(timing_advance, dtype=np.int16), (count,)).copy()
     return SignallingBatch(
         ts=np.broadcast_to(np.asarray(ts, dtype=np.float64), (count,)).copy(),
         subscriber=np.asarray(ids, dtype=np.str_),
@@ -60,12 +65,22 @@ def batch(
         event=np.full(count, event, dtype=np.uint8),
         home_mcc=np.full(count, mcc, dtype=np.int16),
         billing_area=np.full(count, area if mcc == 208 else "", dtype="<U3"),
+        timing_advance=steps,
     )
 
 
 def merge(*batches: SignallingBatch) -> SignallingBatch:
-    """One batch of several, in time order."""
+    """One batch of several, in time order (a part without timing advances gives its records -1 where another
+    part has them)."""
     order = np.argsort(np.concatenate([part.ts for part in batches]), kind="stable")
+    steps = None
+    if any(part.timing_advance is not None for part in batches):
+        steps = np.concatenate(
+            [
+                part.timing_advance if part.timing_advance is not None else np.full(len(part), -1, dtype=np.int16)
+                for part in batches
+            ]
+        )[order]
     return SignallingBatch(
         ts=np.concatenate([part.ts for part in batches])[order],
         subscriber=np.concatenate([np.asarray(part.subscriber) for part in batches])[order],
@@ -73,6 +88,7 @@ def merge(*batches: SignallingBatch) -> SignallingBatch:
         event=np.concatenate([part.event for part in batches])[order],
         home_mcc=np.concatenate([part.home_mcc for part in batches])[order],
         billing_area=np.concatenate([part.billing_area for part in batches])[order],
+        timing_advance=steps,
     )
 
 

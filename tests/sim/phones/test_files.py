@@ -10,7 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from beffroi.domain.signalling import SIGNALLING_COLUMNS, CellPlan, SignallingEvent
+from beffroi.crowd.mobile import Pseudonymiser, SignallingFileReader
+from beffroi.domain.signalling import OPTIONAL_SIGNALLING_COLUMNS, SIGNALLING_COLUMNS, CellPlan, SignallingEvent
 from beffroi.sim.phones import TRUTH_COLUMNS, PhoneSimulation, cell_plan, write_signalling
 from beffroi.sim.scenario import Scenario, load_scenario
 
@@ -39,7 +40,7 @@ def test_files_round_trip_with_the_signalling_columns(tiny: Scenario, tmp_path: 
         f"signalling-20240726T15Z-00.{file_format}",
     ]
     frame = pl.concat([_read(path) for path in summary.signalling_files])
-    assert tuple(frame.columns) == SIGNALLING_COLUMNS
+    assert tuple(frame.columns) == SIGNALLING_COLUMNS + OPTIONAL_SIGNALLING_COLUMNS
     assert frame.height == summary.records > 5000
     assert frame["timestamp"].dtype == pl.Float64
     assert frame["timestamp"].is_sorted()
@@ -50,6 +51,12 @@ def test_files_round_trip_with_the_signalling_columns(tiny: Scenario, tmp_path: 
     np.testing.assert_allclose(frame["timestamp"].to_numpy(), batch_ts, atol=5e-4)
     subscribers = np.concatenate([m.batch().subscriber for m in minutes])
     assert frame["subscriber"].to_list() == subscribers.tolist()
+    assert frame["timing_advance"].dtype.is_integer()
+    timing = np.concatenate([m.timing_advance for m in minutes])
+    assert frame["timing_advance"].to_list() == timing.tolist()
+    detach = frame["event"] == "DETACH"
+    assert (frame.filter(detach)["timing_advance"] == -1).all()
+    assert frame.filter(~detach)["timing_advance"].min() >= 0
 
     plan = msgspec.json.decode((tmp_path / "cell-plan.json").read_bytes(), type=CellPlan)
     assert plan == cell_plan(tiny, seed=4)
@@ -77,3 +84,19 @@ def test_truth_files_hold_people_and_phones_per_place_and_minute(tiny: Scenario,
     assert stand["people"].min() > 1000  # the match is on
     share = stand["phones"].sum() / stand["people"].sum()
     assert 0.35 < share < 0.45
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_the_mobile_reader_takes_the_written_files_with_their_timing_advance(
+    tiny: Scenario, tmp_path: Path, file_format: str
+) -> None:
+    summary = write_signalling(tiny, START, END, tmp_path, "csv" if file_format == "csv" else "parquet", seed=4)
+    plan = msgspec.json.decode((tmp_path / "cell-plan.json").read_bytes(), type=CellPlan)
+    reader = SignallingFileReader(plan, Pseudonymiser(b"a-secret-of-at-least-16-bytes"))
+    batches = list(reader.read(summary.signalling_files))
+    assert reader.report.rejected == {} and reader.report.unreadable == []
+    assert reader.report.accepted == summary.records
+    minutes = list(PhoneSimulation(tiny, seed=4).minutes(START, END))
+    expected = np.concatenate([m.timing_advance for m in minutes])
+    read = np.concatenate([batch.timing_advance for batch in batches if batch.timing_advance is not None])
+    assert read.tolist() == expected.tolist()

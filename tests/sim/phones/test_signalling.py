@@ -175,3 +175,24 @@ def test_the_phones_per_cell_add_up_to_the_phones_per_place_and_hold_every_recor
         assert per_cell.shape == (len(sim.plan.cells),)
         assert per_cell.sum() == minute.phones.sum()
         assert np.all(per_cell[minute.cell] > 0)  # a record's phone stands in its cell
+
+
+def test_the_timing_advance_measures_the_distance_from_the_serving_antenna(run: Run) -> None:
+    timing = np.concatenate([m.timing_advance for m in run.minutes])
+    assert timing.dtype == np.int16 and timing.shape == run.ts.shape
+    detach = run.event == SignallingEvent.DETACH
+    assert detach.any() and np.all(timing[detach] == -1)  # a detach carries none
+    assert np.all(timing[~detach] >= 0)
+    delivered = run.minutes[0].batch().timing_advance  # the same draw each time it is asked for
+    assert delivered is not None and np.array_equal(delivered, timing[run.minute == 0])
+    # the straight distance from each record's spot to its serving cell's antenna
+    places, cells = run.sim.places, run.sim.cells
+    width = cells.lon.shape[0]
+    pair, record_pair = np.unique(run.spot.astype(np.int64) * width + run.cell, return_inverse=True)
+    spot, cell = pair // width, pair % width
+    distance, _ = cells.geometry(places.spot_lon[spot], places.spot_lat[spot], cell)
+    metres = np.diagonal(distance)[record_pair.reshape(-1)][~detach]
+    measured = timing[~detach].astype(np.float64) * 78.12
+    assert abs(measured.mean() - metres.mean()) < 100.0
+    assert np.corrcoef(measured, metres)[0, 1] > 0.9  # a phone farther away has a larger timing advance
+    assert np.quantile(np.abs(measured + 39.06 - metres), 0.9) < 150.0  # within about a step of the distance

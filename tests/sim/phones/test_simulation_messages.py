@@ -19,7 +19,7 @@ from tests.sim.phones.conftest import SEED
 
 MATCH = datetime.fromisoformat("2024-07-26T20:00:00+02:00")
 NATS_MAX_PAYLOAD = 1024 * 1024
-COLUMNS = ("ts", "subscriber", "cell", "event", "home_mcc", "billing_area")
+COLUMNS = ("ts", "subscriber", "cell", "event", "home_mcc", "billing_area", "timing_advance")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_a_minute_in_chunks_holds_its_records_in_order_with_cell_ids_and_shifted
     assert 0 < len(batches[-1].ts) <= 700
     for batch in batches:
         assert (batch.tenant_id, batch.operator) == ("testcity", "Orange")
-        sizes = {len(getattr(batch, column)) for column in ("subscriber", "cell", "event", "home_mcc", "billing_area")}
+        sizes = {len(getattr(batch, column)) for column in COLUMNS}
         assert sizes == {len(batch.ts)}
     expected = minute.batch()
     np.testing.assert_allclose(np.array([t for batch in batches for t in batch.ts]), expected.ts + offset)
@@ -57,6 +57,8 @@ def test_a_minute_in_chunks_holds_its_records_in_order_with_cell_ids_and_shifted
     assert joined(batches, "event") == expected.event.tolist()
     assert joined(batches, "home_mcc") == expected.home_mcc.tolist()
     assert joined(batches, "billing_area") == expected.billing_area.tolist()
+    assert expected.timing_advance is not None
+    assert joined(batches, "timing_advance") == expected.timing_advance.tolist()
     ids = [batch.batch_id for batch in batches]
     assert len(set(ids)) == len(ids) and all(batch_id.startswith("run-a-") for batch_id in ids)
     again = minute.messages("testcity", ts_offset=offset, chunk=700, batch_prefix="run-a")
