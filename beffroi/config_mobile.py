@@ -78,7 +78,7 @@ class MobileConfig(Section):
     tracks) and the outside at `outside_density` (crowds gather in venues); `uniform`, one density everywhere."""
     outside_density: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 0.01
     """People per m² outside every zone under the `capacity` prior."""
-    zone_prior_people: Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)] = 300.0
+    zone_prior_people: Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)] = 30.0
     """How many people a resolvable zone's prior density is worth against its cells' counts (the smaller, the
     faster a zone's own density departs from its surroundings': `beffroi.crowd.mobile.density`)."""
     idle_survival: bool = True

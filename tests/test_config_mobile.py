@@ -16,7 +16,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
     mobile = parse_config({}, "test").mobile
     assert (mobile.enabled, mobile.k, mobile.epsilon, mobile.slot_s, mobile.stream) == (False, 20, None, 300, True)
     assert (mobile.min_resolution, mobile.idle_survival) == (0.5, True)
-    assert (mobile.density_prior, mobile.outside_density, mobile.zone_prior_people) == ("capacity", 0.01, 300.0)
+    assert (mobile.density_prior, mobile.outside_density, mobile.zone_prior_people) == ("capacity", 0.01, 30.0)
     assert (mobile.timing_advance, mobile.timing_step_m) == (True, 78.12)
 
 

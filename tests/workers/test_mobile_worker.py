@@ -361,7 +361,7 @@ async def test_the_estimator_takes_the_configured_resolution_idle_phone_and_dens
         assert {zone.id for zone in zones} == set(worker.estimator.allocation.zone_ids)
         # the default prior: each zone at its capacity's density, the outside thin
         assert settings.zone_density == {zone.id: zone.capacity / zone.area_m2 for zone in zones}
-        assert (settings.outside_density, settings.zone_prior_people) == (0.01, 300.0)
+        assert (settings.outside_density, settings.zone_prior_people) == (0.01, 30.0)
     finally:
         await worker.stop()
     uniform = MobileWorker(mobile_config(tmp_path, plan_path, density_prior="uniform"), bus, store)
