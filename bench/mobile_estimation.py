@@ -20,8 +20,9 @@ Prints one JSON object:
   survival (silent phones counted with the chance they are still in their last cell), and with idle survival
   whose phones that left follow the heard ones (`idle_follow`); per zone kind (`by_kind`: MAPE and bias, to see
   which zones are wrong and in which direction, and whether the cell plan resolves them). `resolvable`: MAPE over
-  the zones the estimator marks resolvable (resolution >= `min_resolution`, from the cell plan, the zones and the
-  prior alone), and how many zones (and people, mean over the slots) it marks unresolvable, by kind. For the
+  the zones the estimator marks resolvable in each slot (resolution >= `min_resolution`, from the cell plan, the
+  zones and the slot's densities), and how many zones (and people) it marks unresolvable, mean over the slots, by
+  kind (and how many under the prior alone). For the
   configuration the mobile worker runs by default (`capacity_prior_idle_survival`), the MAPE after suppression and
   Laplace noise (`--epsilon`), for all zones and the resolvable ones, and `resolvable.oracles`: the same
   MAPE when the estimator is told the phones present per cell and timing advance band (what stale idle phones
@@ -108,6 +109,8 @@ class Run:
 
     def __init__(self, estimator: MobileEstimator, split: bool = False) -> None:
         self.raw: list[tuple[float, np.ndarray]] = []
+        self.marked: dict[float, np.ndarray] = {}
+        """Per slot, the zones the estimator marked resolvable (under the slot's densities)."""
         self.published: list[MobileSlotEstimate] = []
         self.splits: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self.seconds = 0.0
@@ -118,6 +121,8 @@ class Run:
 
     def _keep(self, raw: RawSlotFigures) -> None:
         self.raw.append((raw.slot_start, raw.zone_people()))
+        resolution = raw.resolution if raw.resolution is not None else self.estimator.resolution
+        self.marked[raw.slot_start] = resolution >= self.estimator.settings.min_resolution
         if self.split:
             aggregator = self.estimator.aggregator
             self.splits[raw.slot_start] = (aggregator.weights.copy(), aggregator.density.density.copy())
@@ -400,12 +405,12 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         return _mape(pairs)
 
     def by_kind(run: Run) -> dict[str, Any]:
-        resolvable = run.estimator.resolution >= run.estimator.settings.min_resolution
         rows: dict[str, list[tuple[float, float, bool]]] = {}
         for start, values in run.raw:
             row = truth_of(start)
             if start < begin or row is None:
                 continue
+            resolvable = run.marked[start]
             for index in np.flatnonzero(row > 500):
                 rows.setdefault(str(zones[index].kind), []).append((values[index], row[index], resolvable[index]))
         out = {}
@@ -422,12 +427,13 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         return out
 
     def resolvable(run: Run) -> dict[str, Any]:
-        marked = run.estimator.resolution >= run.estimator.settings.min_resolution
-        pairs, hidden_people, slots = [], np.zeros(len(zones)), 0
+        pairs, hidden_people, hidden_zones, slots = [], np.zeros(len(zones)), np.zeros(len(zones)), 0
         for start, values in run.raw:
             row = truth_of(start)
             if start < begin or row is None:
                 continue
+            marked = run.marked[start]
+            hidden_zones += ~marked
             pairs.append((values[marked], row[marked]))
             hidden_people += np.where(marked, 0.0, row)
             slots += 1
@@ -435,15 +441,19 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         for index, zone in enumerate(zones):
             entry = kinds.setdefault(str(zone.kind), {"zones": 0, "unresolvable": 0, "unresolvable_people": 0.0})
             entry["zones"] += 1
-            entry["unresolvable"] += int(not marked[index])
+            entry["unresolvable"] += hidden_zones[index] / max(slots, 1)
             entry["unresolvable_people"] += hidden_people[index] / max(slots, 1)
         for entry in kinds.values():
             entry["unresolvable_people"] = round(entry["unresolvable_people"])
+            entry["unresolvable"] = round(entry["unresolvable"], 1)
         return {
             "min_resolution": run.estimator.settings.min_resolution,
             "raw": _mape(pairs),
             "zones": len(zones),
-            "unresolvable_zones": int((~marked).sum()),
+            "unresolvable_zones": round(float(hidden_zones.sum()) / max(slots, 1), 1),
+            "unresolvable_zones_under_prior": int(
+                (run.estimator.resolution < run.estimator.settings.min_resolution).sum()
+            ),
             "people_in_unresolvable_zones": round(float(hidden_people.sum()) / max(slots, 1)),
             "people_in_zones": round(
                 float(sum(row.sum() for start, _ in run.raw if (row := truth_of(start)) is not None and start >= begin))
@@ -458,7 +468,6 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         the estimated densities cost; what is left is the radio model against where phones really stand)."""
         estimator = run.estimator
         allocation = estimator.allocation
-        marked = estimator.resolution >= estimator.settings.min_resolution
         share = estimator.plan.market_share
         rows, entry_zone, area = allocation.rows, allocation.zone, allocation.region_area()
         in_zone = allocation.region_zone < allocation.outside
@@ -468,6 +477,7 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
             row = truth_of(start)
             if start < begin or row is None:
                 continue
+            marked = run.marked[start]
             cells = np.mean([cell_phones[start + offset] for offset in range(0, SLOT_S, 60)], axis=0)
             phones = np.mean([zone_phones[start + offset] for offset in range(0, SLOT_S, 60)], axis=0)
             told = np.bincount(entry_zone, cells[rows] * weights, len(zones) + 1)[:-1] / share
@@ -490,10 +500,10 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     def published_resolvable(run: Run) -> dict[str, Any]:
-        marked = run.estimator.resolution >= run.estimator.settings.min_resolution
         pairs = []
         for estimate in run.published:
             row = truth_of(estimate.slot_start)
+            marked = np.array([zone.resolvable is True for zone in estimate.zones])
             if estimate.slot_start >= begin and row is not None:
                 pairs.append((_published(estimate)[marked], row[marked]))
         return _mape(pairs)

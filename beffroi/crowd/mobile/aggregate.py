@@ -24,6 +24,7 @@ from beffroi.crowd.mobile.calendar import KeyCalendar
 from beffroi.crowd.mobile.density import ZONE_PRIOR_PEOPLE, DensityModel
 from beffroi.crowd.mobile.idle import SilentPhones
 from beffroi.crowd.mobile.origins import ORIGIN_CODES
+from beffroi.crowd.mobile.resolution import ZoneResolution
 from beffroi.crowd.mobile.state import SubscriberState
 from beffroi.domain.signalling import SignallingEvent
 
@@ -80,6 +81,9 @@ class RawSlotFigures:
     records: int
     subscribers: int = 0
     stats: dict[str, int] = field(default_factory=dict)
+    resolution: F64 | None = None
+    """Each zone's resolution under the slot's refined densities (None: not computed; see
+    `beffroi.crowd.mobile.resolution`)."""
 
     def zone_people(self) -> F64:
         """People present per zone (zones only, outside left out)."""
@@ -173,6 +177,7 @@ class SlotAggregator:
             allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people, settings.passage_zones
         )
         self._weights = self.density.weights()
+        self._resolution = ZoneResolution(allocation)
         self._rows = allocation.rows
         self._band_width = allocation.timing.width if allocation.timing is not None else 1
         self.silent = SilentPhones(allocation.plan_cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
@@ -293,6 +298,7 @@ class SlotAggregator:
             records=rows,
             subscribers=len(self.state) + len(self.ghosts),
             stats={"expired": expired, "dropped_over_limit": over, "ghosts": len(self.ghosts)},
+            resolution=self._resolution(self.density.density),
         )
 
     def _learn(self, origin: I32) -> None:

@@ -58,13 +58,14 @@ class EstimationSettings:
     see `beffroi.crowd.mobile.idle`); `idle_follow` (with it): the phones that left a cell go where the heard ones
     went rather than being dropped (off by default: on the simulator they pile up where crowds gather);
     `min_resolution`: the resolution (see `beffroi.crowd.mobile.resolution`, from the cell plan, the zones and the
-    density prior) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
-    prior's split of cells it shares with other zones; 0 marks none); `passage_kinds`: the kinds of zone people walk
-    through (perimeter rings, gates) which, when not resolvable, take the density of the streets around them rather
-    than the venue's (see `beffroi.crowd.mobile.density`); `timing_advance` (radio coverage): the feed's records
-    carry the timing advance (steps of `timing_step_m`, measured with an error of `timing_error_m`), which puts a
-    phone in a band of its cell (see `beffroi.crowd.mobile.timing`; a record without one still counts in its whole
-    cell, but the resolution assumes most have one: set it off for a feed without the column)."""
+    slot's densities) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
+    split of cells it shares with other zones; 0 marks none), and under which, under the prior, a zone gets no
+    density of its own; `passage_kinds`: the kinds of zone people walk through (perimeter rings, gates) which, when
+    not resolvable, take the density of the streets around them rather than the venue's (see
+    `beffroi.crowd.mobile.density`); `timing_advance` (radio coverage): the feed's records carry the timing advance
+    (steps of `timing_step_m`, measured with an error of `timing_error_m`), which puts a phone in a band of its cell
+    (see `beffroi.crowd.mobile.timing`; a record without one still counts in its whole cell, but the resolution
+    assumes most have one: set it off for a feed without the column)."""
 
     slot_s: int = 300
     lateness_s: float = 30.0
@@ -167,7 +168,9 @@ class MobileEstimator:
         if self.allocation.zone_ids != tuple(zone.id for zone in zones):
             raise ConfigError("mobile estimation", ["allocation: made for other zones"])
         self.resolution = zone_resolution(self.allocation)
-        """Each zone's resolution: how much its figure is its cells' own rather than the prior's split."""
+        """Each zone's resolution under the prior: how much its figure is its cells' own rather than the prior's
+        split; the zones at `min_resolution` or more get a density of their own. Each slot's figures are marked by
+        the resolution under that slot's densities (`RawSlotFigures.resolution`)."""
         self._resident = np.array([self._zone_departement(zone.id) for zone in zones], dtype=np.int32)
         self.rng = np.random.default_rng(self.privacy.seed)
         epsilon = self.privacy.epsilon
@@ -283,7 +286,7 @@ class MobileEstimator:
                     self.plan.operator,
                     self.plan.market_share,
                     self.plan.mcc,
-                    self.resolution,
+                    raw.resolution if raw.resolution is not None else self.resolution,
                     self.settings.min_resolution,
                 )
             )

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from beffroi.crowd.mobile import EstimationSettings, MobileEstimator, PrivacySettings, Pseudonymiser, allocate
-from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
+from beffroi.crowd.mobile.resolution import MAJORITY, ZoneResolution, zone_resolution
+from beffroi.crowd.mobile.timing import TimingBands
 from beffroi.domain.registry import Zone
 from beffroi.domain.signalling import CellPlan
 from beffroi.errors import ConfigError
-from tests.crowd.mobile.world import NOON, batch, ids, omni, square, three_venues
+from tests.crowd.mobile.world import NOON, batch, ids, near_and_far, omni, square, three_venues
 
 
 def _stand_and_ring() -> tuple[CellPlan, list[Zone]]:
@@ -53,3 +54,27 @@ def test_the_estimator_marks_unresolvable_zones_and_keeps_their_figures() -> Non
 def test_a_threshold_outside_zero_to_one_is_refused(threshold: float) -> None:
     with pytest.raises(ConfigError, match="min_resolution"):
         EstimationSettings(min_resolution=threshold)
+
+
+def test_the_resolution_falls_when_the_crowd_beside_a_zone_grows() -> None:
+    plan, zones = near_and_far()  # the near zone fills most of its bands, the ground beside it the rest
+    allocation = allocate(plan, zones, density={"near": 0.1, "far": 0.1}, outside_density=0.01, timing=TimingBands(15))
+    resolution = ZoneResolution(allocation)
+    np.testing.assert_allclose(resolution(), zone_resolution(allocation))
+    density = allocation.prior.copy()
+    density[allocation.region_zone == allocation.outside] = 1.0  # the ground around fills
+    near_before, near_after = resolution()[0], resolution(density)[0]
+    assert near_before > 0.8 and near_after < 0.5
+
+
+def test_each_slot_is_marked_by_its_own_densities_not_the_prior() -> None:
+    plan, zones = near_and_far()
+    settings = EstimationSettings(zone_density={"near": 0.1, "far": 0.1}, outside_density=0.01, min_resolution=0.8)
+    estimator = MobileEstimator(plan, zones, settings, pseudonymiser=Pseudonymiser(b"a-secret-of-at-least-16-bytes"))
+    assert (estimator.resolution >= 0.8).all()  # under the prior, both zones hold their bands
+    quiet = batch(NOON, ids("N", 300), 0, timing_advance=2)
+    # next slot, a crowd of 3,000 spreads over the near zone's bands and the ground beyond it
+    crowd = batch(NOON + 300, ids("S", 3000), 0, timing_advance=[2, 3, 4, 5, 6] * 600)
+    (first, second) = estimator.add(quiet) + estimator.add(crowd) + estimator.flush()
+    assert first.zones[0].resolvable and first.zones[0].resolution > 0.95
+    assert not second.zones[0].resolvable and second.zones[0].resolution < 0.8

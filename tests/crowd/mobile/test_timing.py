@@ -9,8 +9,7 @@ import pytest
 from beffroi.crowd.mobile import EstimationSettings, MobileEstimator, Pseudonymiser, RawSlotFigures, allocate
 from beffroi.crowd.mobile.resolution import zone_resolution
 from beffroi.crowd.mobile.timing import LTE_STEP_M, TimingBands
-from beffroi.domain.signalling import CellPlan
-from tests.crowd.mobile.world import NOON, batch, ids, merge, sector, square
+from tests.crowd.mobile.world import NOON, batch, ids, merge, near_and_far
 
 SECRET = b"a-secret-of-at-least-16-bytes"
 
@@ -43,16 +42,8 @@ def test_virtual_cells_carry_the_band_and_records_without_one_go_to_the_whole_ce
         TimingBands(bands=0)
 
 
-def _two_zones_one_cell() -> tuple[CellPlan, list]:  # type: ignore[type-arg]
-    """One sector pointing north (± 25°) over a near zone (150 to 300 m) and a far one (600 to 750 m), each about as
-    wide as the sector there."""
-    plan = CellPlan("op", 208, 0.4, [sector("north", 0.0, 0.0, 0.0, 25.0, 1000.0)])
-    zones = [square("near", -100, 150, 100, 300), square("far", -300, 600, 300, 750)]
-    return plan, zones
-
-
 def test_the_bands_of_a_cell_share_its_coverage_and_tell_near_from_far() -> None:
-    plan, zones = _two_zones_one_cell()
+    plan, zones = near_and_far()
     whole = allocate(plan, zones)
     banded = allocate(plan, zones, timing=TimingBands.reaching(1000.0))
     assert banded.timing is not None and banded.plan_cells == 1 and banded.is_partition()
@@ -77,7 +68,7 @@ def test_the_bands_of_a_cell_share_its_coverage_and_tell_near_from_far() -> None
 
 
 def _estimate(timing: bool, with_steps: bool) -> np.ndarray:
-    plan, zones = _two_zones_one_cell()
+    plan, zones = near_and_far()
     rng = np.random.default_rng(3)
     near = np.hypot(rng.uniform(-100, 100, 300), rng.uniform(150, 300, 300))
     far = np.hypot(rng.uniform(-300, 300, 100), rng.uniform(600, 750, 100))
@@ -94,7 +85,7 @@ def _estimate(timing: bool, with_steps: bool) -> np.ndarray:
     return raws[0].zone_people()
 
 
-def test_the_timing_advance_tells_apart_two_zones_one_cell_covers() -> None:
+def test_the_timing_advance_tells_apartnear_and_far_covers() -> None:
     truth = np.array([300, 100]) / 0.4
     banded = _estimate(timing=True, with_steps=True)
     np.testing.assert_allclose(banded, truth, rtol=0.05)
@@ -107,7 +98,7 @@ def test_the_timing_advance_tells_apart_two_zones_one_cell_covers() -> None:
 
 
 def test_with_bands_every_origin_keeps_its_people_and_moves_within_a_cell_are_not_flows() -> None:
-    plan, zones = _two_zones_one_cell()
+    plan, zones = near_and_far()
     raws: list[RawSlotFigures] = []
     settings = EstimationSettings(zone_density={"near": 0.1, "far": 0.1}, outside_density=0.1)
     estimator = MobileEstimator(plan, zones, settings, pseudonymiser=Pseudonymiser(SECRET), raw_sink=raws.append)

@@ -43,6 +43,14 @@ def three_venues() -> tuple[CellPlan, list[Zone]]:
     return CellPlan("test-operator", 208, 0.4, cells), zones
 
 
+def near_and_far() -> tuple[CellPlan, list[Zone]]:
+    """One sector pointing north (± 25°) over a near zone (150 to 300 m) and a far one (600 to 750 m), each about as
+    wide as the sector there."""
+    plan = CellPlan("op", 208, 0.4, [sector("north", 0.0, 0.0, 0.0, 25.0, 1000.0)])
+    zones = [square("near", -100, 150, 100, 300), square("far", -300, 600, 300, 750)]
+    return plan, zones
+
+
 def batch(
     ts: Sequence[float] | float,
     ids: Sequence[str],
