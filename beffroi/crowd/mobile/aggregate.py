@@ -173,6 +173,9 @@ class SlotAggregator:
         self._zone_sensitivity = allocation.zone_sensitivity()
         self._entry_zone = allocation.zone
         self._refine = settings.refine_iterations > 0
+        self._uses_counts = self._refine or allocation.timing is not None
+        """Whether the cells' counts drive the split (the refinement, the bands' shares of a cell): one more table
+        of the slot, noised where privacy asks."""
         self.density = DensityModel(
             allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people, settings.passage_zones
         )
@@ -263,8 +266,11 @@ class SlotAggregator:
             if ghosts_valid:
                 counts += _sum_by(self.ghosts.cell.astype(np.int64), ghost_weight, cells)
         sensitivity = self._zone_sensitivity * (2.0 if ghosts_valid else 1.0)
+        if self._uses_counts and self.settings.cell_noise is not None:
+            counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)
         if self._refine:
-            self._refine_density(counts, sensitivity)
+            self.density.refine(counts, self.settings.refine_iterations)
+            self._weights = self.density.weights()
         origins, presence, people = self._to_zones(bins, counts, width)
         flows = self._flows(found, previous_cell, cell[ends], event[ends], heard_origin)
 
@@ -294,7 +300,7 @@ class SlotAggregator:
             flow_subscribers=flows[2],
             flow_people=flows[3],
             sensitivity=sensitivity,
-            tables=5 if self._refine else 4,
+            tables=5 if self._uses_counts else 4,
             records=rows,
             subscribers=len(self.state) + len(self.ghosts),
             stats={"expired": expired, "dropped_over_limit": over, "ghosts": len(self.ghosts)},
@@ -318,14 +324,6 @@ class SlotAggregator:
         self.state = SubscriberState()
         self.silent.forget()
 
-    def _refine_density(self, counts: F64, sensitivity: float) -> None:
-        """Refine the densities from the cells' counts (noised first where privacy asks) and take the allocation
-        weights they give (see `beffroi.crowd.mobile.density`)."""
-        if self.settings.cell_noise is not None:
-            counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)
-        self.density.refine(counts, self.settings.refine_iterations)
-        self._weights = self.density.weights()
-
     def _physical(self, cell: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
         """The plan's cell of each (virtual) cell; -1 stays -1."""
         return np.floor_divide(np.asarray(cell, dtype=np.int64), self._band_width)
@@ -336,7 +334,9 @@ class SlotAggregator:
 
     def _plan_cell_weights(self, counts: F64) -> tuple[npt.NDArray[np.int64], I32, F64]:
         """Per plan cell, the zones its subscribers stand in as its virtual cells hold them this slot (CSR: start,
-        zone, weight): with timing advance bands, a cell's share of a zone is its bands' counts × their weights."""
+        zone, weight): with timing advance bands, a cell's share of a zone is its bands' counts × their weights.
+        `counts` are those the refinement took (noised where privacy asks: a subscriber's weight then moves one
+        cell's row of the origins' table, never the split of the others)."""
         allocation = self.allocation
         if allocation.timing is None:
             return allocation.start, self._entry_zone, self._weights

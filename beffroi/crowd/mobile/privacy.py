@@ -7,12 +7,12 @@ more counts are withheld, smallest first, until those withheld add up to at leas
 the total minus the visible parts never gives a count below k; a zone's residents and its home-département
 origin, the same count, are withheld together. Flows have no published totals: primary suppression only.
 
-With `epsilon` set, each table of a slot (the cells' counts when they drive the cell-to-zone refinement, never
-published; zone totals; categories; origins over every possible origin; flows over every pair of zones) gets
-Laplace noise of scale sensitivity / (epsilon / tables): epsilon per slot in all, sensitivity being the most
-weight one subscriber adds to a table in a slot (1, or 2 in the hour after a key change when a subscriber may
-be counted under both pseudonyms). Allocation, suppression and extrapolation then use noisy counts only
-(post-processing), and complementary suppression is not needed.
+With `epsilon` set, each table of a slot (the cells' counts when they drive the cell-to-zone split — its refinement,
+or the timing advance bands' shares of each cell —, never published; zone totals; categories; origins over every
+possible origin; flows over every pair of zones) gets Laplace noise of scale sensitivity / (epsilon / tables):
+epsilon per slot in all, sensitivity being the most weight one subscriber adds to a table in a slot (1, or 2 in the
+hour after a key change when a subscriber may be counted under both pseudonyms). Allocation, suppression and
+extrapolation then use noisy counts only (post-processing), and complementary suppression is not needed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from beffroi.errors import ConfigError
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 TABLES = 5
-"""Tables released per slot, sharing epsilon, at most: cells' counts (only when they drive the refinement),
+"""Tables released per slot, sharing epsilon, at most: cells' counts (only when they drive the split),
 zone totals, categories, origins, flows."""
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from beffroi.crowd.mobile import EstimationSettings, MobileEstimator, Pseudonymiser, RawSlotFigures, allocate
+from beffroi.crowd.mobile import (
+    EstimationSettings,
+    MobileEstimator,
+    PrivacySettings,
+    Pseudonymiser,
+    RawSlotFigures,
+    allocate,
+)
 from beffroi.crowd.mobile.resolution import zone_resolution
 from beffroi.crowd.mobile.timing import LTE_STEP_M, TimingBands
 from tests.crowd.mobile.world import NOON, batch, ids, merge, near_and_far
@@ -117,3 +124,24 @@ def test_with_bands_every_origin_keeps_its_people_and_moves_within_a_cell_are_no
     np.testing.assert_allclose(first.zone_people().sum() + first.people[-1].sum(), 80 / 0.4)
     assert first.flow_subscribers.sum() == 0  # band 2 to band 3 of one cell: not a move
     np.testing.assert_allclose(second.people.sum(), 81 / 0.4)  # idle in their last bands, and the newcomer
+
+
+@pytest.mark.parametrize(("timing", "iterations", "tables"), [(True, 0, 5), (False, 0, 4), (False, 10, 5)])
+def test_the_cells_counts_are_a_table_of_the_slot_when_the_bands_split_by_them(
+    timing: bool, iterations: int, tables: int
+) -> None:
+    plan, zones = near_and_far()
+    raws: list[RawSlotFigures] = []
+    settings = EstimationSettings(timing_advance=timing, refine_iterations=iterations)
+    estimator = MobileEstimator(
+        plan,
+        zones,
+        settings,
+        PrivacySettings(k=5, epsilon=2.0, seed=1),
+        pseudonymiser=Pseudonymiser(SECRET),
+        raw_sink=raws.append,
+    )
+    estimator.add(batch(NOON, ids("N", 300), 0, timing_advance=2))
+    (estimate,) = estimator.flush()
+    assert raws[0].tables == tables and estimate.epsilon == 2.0
+    assert estimate.noise_scale == pytest.approx(tables / 2.0)  # epsilon shared by one table more
