@@ -20,6 +20,7 @@ from pydantic import Field
 
 from beffroi.config_base import Section
 from beffroi.crowd.mobile.pseudonymise import MIN_SECRET_BYTES
+from beffroi.domain.signalling import TIMING_ADVANCE_STEP_M
 from beffroi.errors import ConfigError
 
 SECRET_ENV = "BEFFROI_MOBILE_SECRET"
@@ -89,7 +90,7 @@ class MobileConfig(Section):
     """The feed carries the timing advance (column `timing_advance`): each record puts its phone in a distance band
     of its cell, which tells apart zones one cell covers at different distances (`beffroi.crowd.mobile.timing`).
     Turn it off for a feed without the column (its zones' resolution would be overstated)."""
-    timing_step_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 78.12
+    timing_step_m: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = TIMING_ADVANCE_STEP_M
     """The distance of one timing advance step: 78.12 m on LTE, 39.06 m on NR at 30 kHz."""
     timezone: str = "Europe/Paris"
     """The local time of the key-days (the key rotates daily at 03:00 local) and of the night hours."""

@@ -40,6 +40,12 @@ OPTIONAL_SIGNALLING_COLUMNS = ("timing_advance",)
 antenna as the radio measured it, in integer timing advance steps of 78.12 m (LTE; 0 to 1282, the most for 100 km),
 empty or -1 where a record has none (a detach carries none). Probes deliver it where the operator's network reports
 it; without it the estimator places a record anywhere its cell serves."""
+TIMING_ADVANCE_STEP_M = 78.12
+"""One LTE timing advance step: 16 Ts = 0.52 µs of round trip, 78.12 m of distance (3GPP TS 36.213 §4.2.3)."""
+MAX_TIMING_ADVANCE = 1282
+"""The largest LTE timing advance index (100 km of cell radius): anything larger is a bad timing advance."""
+NO_TIMING_ADVANCE = -1
+"""The timing advance of a record that has none (an empty cell in a file)."""
 
 
 @dataclass(frozen=True, slots=True)

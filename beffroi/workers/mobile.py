@@ -48,12 +48,12 @@ from beffroi.crowd.mobile import (
     SignallingFileReader,
 )
 from beffroi.crowd.mobile.allocation import capacity_density
-from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS, MAX_TIMING_ADVANCE, NO_TIMING_ADVANCE
+from beffroi.crowd.mobile.files import EARLIEST_TS, LATEST_TS
 from beffroi.crowd.mobile.reach import zones_in_reach
 from beffroi.domain import messages
 from beffroi.domain.messages import DeadLetterMessage, SignallingRecords
 from beffroi.domain.records import DeadLetter
-from beffroi.domain.signalling import CellPlan, SignallingBatch, SignallingEvent
+from beffroi.domain.signalling import MAX_TIMING_ADVANCE, NO_TIMING_ADVANCE, CellPlan, SignallingBatch, SignallingEvent
 from beffroi.errors import BeffroiError, ConfigError
 from beffroi.store.store import Store
 from beffroi.workers.base import Health

@@ -183,6 +183,8 @@ class SlotAggregator:
         self._resolution = ZoneResolution(allocation)
         self._rows = allocation.rows
         self._band_width = allocation.timing.width if allocation.timing is not None else 1
+        self._whole_cells = allocation.virtual_cells(np.arange(allocation.plan_cells, dtype=np.int32), None)
+        """Each plan cell's row for records that say nothing more than the cell (itself without bands)."""
         self.silent = SilentPhones(allocation.plan_cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []
@@ -254,17 +256,15 @@ class SlotAggregator:
         if ghosts_valid:
             ghost_key = (physical(self.ghosts.cell) * width + dense[self.ghosts.origin]) * 2 + night
             bins += _sum_by(ghost_key, ghost_weight, size)
-        if self.allocation.timing is None:
-            counts = bins.reshape(plan_cells, -1).sum(axis=1)
-        else:  # the same weights per virtual cell (the movers, which only know their cell, in its whole-cell one)
-            cells, whole = self.allocation.cells, self.allocation.timing.bands
-            counts = _sum_by(cell.astype(np.int64), duration / slot_s, cells)
-            counts += _sum_by(initial_cell.astype(np.int64), initial / slot_s, cells)
-            counts += _sum_by(self.state.cell.astype(np.int64), state_weight, cells)
-            if movers is not None:
-                counts[np.arange(plan_cells) * self._band_width + whole] += movers.reshape(plan_cells, -1).sum(axis=1)
-            if ghosts_valid:
-                counts += _sum_by(self.ghosts.cell.astype(np.int64), ghost_weight, cells)
+        # the same weights per (virtual) cell; the movers, which only know their cell, in its whole-cell row
+        cells = self.allocation.cells
+        counts = _sum_by(cell.astype(np.int64), duration / slot_s, cells)
+        counts += _sum_by(initial_cell.astype(np.int64), initial / slot_s, cells)
+        counts += _sum_by(self.state.cell.astype(np.int64), state_weight, cells)
+        if movers is not None:
+            counts[self._whole_cells] += movers.reshape(plan_cells, -1).sum(axis=1)
+        if ghosts_valid:
+            counts += _sum_by(self.ghosts.cell.astype(np.int64), ghost_weight, cells)
         sensitivity = self._zone_sensitivity * (2.0 if ghosts_valid else 1.0)
         if self._uses_counts and self.settings.cell_noise is not None:
             counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)

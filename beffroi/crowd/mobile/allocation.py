@@ -111,8 +111,7 @@ class CellAllocation:
             return cell.astype(np.int32, copy=False)
         virtual = self.timing.virtual(cell, timing_advance)
         empty = self.start[virtual + 1] == self.start[virtual]
-        whole = virtual - virtual % self.timing.width + self.timing.bands
-        return np.where(empty, whole, virtual).astype(np.int32)
+        return np.where(empty, self.timing.virtual(cell, None), virtual).astype(np.int32)
 
     def zone_sensitivity(self) -> float:
         """The most weight, outside included, one subscriber in one cell adds to a table: 1 (weights are

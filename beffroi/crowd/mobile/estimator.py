@@ -29,9 +29,9 @@ from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
 from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
 from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.crowd.mobile.slots import SlotBuffer
-from beffroi.crowd.mobile.timing import LTE_STEP_M, TIMING_ERROR_M, TimingBands
+from beffroi.crowd.mobile.timing import TIMING_ERROR_M, TimingBands
 from beffroi.domain.registry import Zone, ZoneKind
-from beffroi.domain.signalling import CellPlan, SignallingBatch
+from beffroi.domain.signalling import TIMING_ADVANCE_STEP_M, CellPlan, SignallingBatch
 from beffroi.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class EstimationSettings:
     min_resolution: float = MAJORITY
     passage_kinds: frozenset[ZoneKind] = PASSAGE_KINDS
     timing_advance: bool = True
-    timing_step_m: float = LTE_STEP_M
+    timing_step_m: float = TIMING_ADVANCE_STEP_M
     timing_error_m: float = TIMING_ERROR_M
     calendar: KeyCalendar = field(default_factory=KeyCalendar)
 

@@ -17,6 +17,8 @@ import polars as pl
 
 from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
 from beffroi.domain.signalling import (
+    MAX_TIMING_ADVANCE,
+    NO_TIMING_ADVANCE,
     OPTIONAL_SIGNALLING_COLUMNS,
     SIGNALLING_COLUMNS,
     CellPlan,
@@ -30,10 +32,6 @@ EARLIEST_TS = 946_684_800.0
 """2000-01-01: anything earlier is a bad timestamp."""
 LATEST_TS = 4_102_444_800.0
 """2100-01-01: anything later is a bad timestamp."""
-MAX_TIMING_ADVANCE = 1282
-"""The largest LTE timing advance index (100 km of cell radius): anything larger is a bad timing advance."""
-NO_TIMING_ADVANCE = -1
-"""The timing advance of a record that has none (an empty cell in a file)."""
 _EVENTS = {
     **{event.name: int(event) for event in SignallingEvent},
     **{str(int(event)): int(event) for event in SignallingEvent},

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from beffroi.domain.signalling import TIMING_ADVANCE_STEP_M
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-LTE_STEP_M = 78.12
-"""One LTE timing advance step: 16 Ts = 0.52 µs of round trip, 78.12 m of distance."""
 TIMING_ERROR_M = 40.0
 """Default error of the measured distance (standard deviation): half a step."""
 LOGISTIC_SLOPE = 1.702
@@ -39,7 +39,7 @@ class TimingBands:
     measure goes into the last); virtual cell `cell * width + band`, `cell * width + bands` for a record without one."""
 
     bands: int
-    step_m: float = LTE_STEP_M
+    step_m: float = TIMING_ADVANCE_STEP_M
     error_m: float = TIMING_ERROR_M
 
     def __post_init__(self) -> None:
@@ -54,7 +54,9 @@ class TimingBands:
             raise ValueError("timing advance: " + "; ".join(problems))
 
     @classmethod
-    def reaching(cls, range_m: float, step_m: float = LTE_STEP_M, error_m: float = TIMING_ERROR_M) -> TimingBands:
+    def reaching(
+        cls, range_m: float, step_m: float = TIMING_ADVANCE_STEP_M, error_m: float = TIMING_ERROR_M
+    ) -> TimingBands:
         """Bands enough for cells of up to `range_m` (and the error beyond it)."""
         return cls(max(math.ceil((range_m + 3 * error_m) / step_m), 1), step_m, error_m)
 

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from beffroi.domain.messages import SignallingRecords
-from beffroi.domain.signalling import CellPlan, SignallingBatch, SignallingEvent
+from beffroi.domain.signalling import TIMING_ADVANCE_STEP_M, CellPlan, SignallingBatch, SignallingEvent
 from beffroi.errors import ConfigError
 from beffroi.sim.catalogue import Catalogue
 from beffroi.sim.crowd import CrowdModel
@@ -38,8 +38,6 @@ RECORDS_PER_MESSAGE = 5_000
 """Records per SignallingRecords message by default: ~250 kB of MessagePack, well under NATS's 1 MB limit."""
 
 Instant = datetime | float
-LTE_TIMING_STEP_M = 78.12
-"""One LTE timing advance step (16 Ts of round trip)."""
 TIMING_EXCESS_M = 20.0
 """Mean excess distance of the measured path over the straight line (multipath, non-line-of-sight)."""
 TIMING_ERROR_M = 25.0
@@ -278,15 +276,19 @@ class PhoneSimulation:
 def measured_steps(
     sim: PhoneSimulation, spot: npt.NDArray[np.int32], cell: npt.NDArray[np.int32], rng: np.random.Generator
 ) -> npt.NDArray[np.int16]:
-    """The timing advance of phones standing at `spot` served by `cell`: the distance from the antenna, measured
-    with multipath's excess (exponential, mean TIMING_EXCESS_M) and an error (Gaussian, TIMING_ERROR_M), rounded
-    down to LTE steps."""
+    """The timing advance of phones standing at `spot` served by `cell` (see `timing_advance_of`)."""
     lon, lat = sim.places.spot_lon[spot], sim.places.spot_lat[spot]
     dx = (lon - sim.cells.lon[cell]) * METRES_PER_DEGREE * np.cos(np.radians(lat))
     dy = (lat - sim.cells.lat[cell]) * METRES_PER_DEGREE
-    measured = np.hypot(dx, dy) + rng.exponential(TIMING_EXCESS_M, spot.shape[0])
-    measured += rng.normal(0.0, TIMING_ERROR_M, spot.shape[0])
-    steps: npt.NDArray[np.int16] = np.floor(np.maximum(measured, 0.0) / LTE_TIMING_STEP_M).astype(np.int16)
+    return timing_advance_of(np.hypot(dx, dy), rng)
+
+
+def timing_advance_of(distance: npt.NDArray[np.float64], rng: np.random.Generator) -> npt.NDArray[np.int16]:
+    """The timing advance measured for phones `distance` metres from their antenna: with multipath's excess
+    (exponential, mean TIMING_EXCESS_M) and an error (Gaussian, TIMING_ERROR_M), rounded down to LTE steps."""
+    measured = distance + rng.exponential(TIMING_EXCESS_M, distance.shape[0])
+    measured += rng.normal(0.0, TIMING_ERROR_M, distance.shape[0])
+    steps: npt.NDArray[np.int16] = np.floor(np.maximum(measured, 0.0) / TIMING_ADVANCE_STEP_M).astype(np.int16)
     return steps
 
 

@@ -6,8 +6,7 @@ between them; a phone is served by the covering cell with the strongest signal (
 signal a periodic update every `periodic_s` (random phase), calls/sms/data at a diurnal rate, and a location
 update on arriving somewhere else (always when coming into the area, `move_signal_p` otherwise): an idle phone
 that moves is otherwise unheard of until its next event, as on a real network. Each record carries the timing
-advance: the distance to the serving antenna with multipath's excess (exponential, mean 20 m) and an error
-(Gaussian, 25 m), in LTE steps.
+advance, measured as the simulator measures it (`beffroi.sim.phones.simulation.timing_advance_of`).
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from beffroi.crowd.mobile.timing import LTE_STEP_M
 from beffroi.domain.registry import Zone, ZoneKind
 from beffroi.domain.signalling import Cell, CellPlan, SignallingBatch, SignallingEvent
+from beffroi.sim.phones.simulation import timing_advance_of
 
 LON0, LAT0 = 2.35, 48.85
 METRES_PER_DEG_LAT = 111_195.0
@@ -395,8 +394,7 @@ class SignallingGenerator:
         cell, distance, present = self._where(who, ts)
         order = np.argsort(ts[present], kind="stable")
         keep = np.flatnonzero(present)[order]
-        measured = distance[keep] + rng.exponential(20.0, keep.shape[0]) + rng.normal(0.0, 25.0, keep.shape[0])
-        timing_advance = np.floor(np.maximum(measured, 0.0) / LTE_STEP_M).astype(np.int16)
+        timing_advance = timing_advance_of(distance[keep], rng)
         return SignallingBatch(
             ts=ts[keep],
             subscriber=population.ids[who[keep]],

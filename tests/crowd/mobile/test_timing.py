@@ -15,7 +15,8 @@ from beffroi.crowd.mobile import (
     allocate,
 )
 from beffroi.crowd.mobile.resolution import zone_resolution
-from beffroi.crowd.mobile.timing import LTE_STEP_M, TimingBands
+from beffroi.crowd.mobile.timing import TimingBands
+from beffroi.domain.signalling import TIMING_ADVANCE_STEP_M
 from tests.crowd.mobile.world import NOON, batch, ids, merge, near_and_far
 
 SECRET = b"a-secret-of-at-least-16-bytes"
@@ -68,8 +69,8 @@ def test_the_bands_of_a_cell_share_its_coverage_and_tell_near_from_far() -> None
         mass[:2] / 2, np.bincount(whole.region, weights=whole.cell_area[whole.rows] * whole.share)[:2], rtol=1e-3
     )
     weights = banded.matrix()
-    assert weights[int(225 // LTE_STEP_M), 0] > 0.5 and weights[int(225 // LTE_STEP_M), 1] == 0
-    assert weights[int(675 // LTE_STEP_M), 1] > 0.5 and weights[int(675 // LTE_STEP_M), 0] == 0
+    assert weights[int(225 // TIMING_ADVANCE_STEP_M), 0] > 0.5 and weights[int(225 // TIMING_ADVANCE_STEP_M), 1] == 0
+    assert weights[int(675 // TIMING_ADVANCE_STEP_M), 1] > 0.5 and weights[int(675 // TIMING_ADVANCE_STEP_M), 0] == 0
     # each zone is resolvable by the bands, neither by the cell alone
     assert (zone_resolution(banded) > 0.5).all() and (zone_resolution(whole) < 0.5).all()
 
@@ -79,7 +80,7 @@ def _estimate(timing: bool, with_steps: bool) -> np.ndarray:
     rng = np.random.default_rng(3)
     near = np.hypot(rng.uniform(-100, 100, 300), rng.uniform(150, 300, 300))
     far = np.hypot(rng.uniform(-300, 300, 100), rng.uniform(600, 750, 100))
-    steps = np.floor(np.concatenate((near, far)) / LTE_STEP_M).astype(int)
+    steps = np.floor(np.concatenate((near, far)) / TIMING_ADVANCE_STEP_M).astype(int)
     crowd = merge(
         batch(NOON, ids("N", 300), 0, timing_advance=list(steps[:300]) if with_steps else None),
         batch(NOON, ids("F", 100), 0, timing_advance=list(steps[300:]) if with_steps else None),
