@@ -78,3 +78,16 @@ def test_each_slot_is_marked_by_its_own_densities_not_the_prior() -> None:
     (first, second) = estimator.add(quiet) + estimator.add(crowd) + estimator.flush()
     assert first.zones[0].resolvable and first.zones[0].resolution > 0.95
     assert not second.zones[0].resolvable and second.zones[0].resolution < 0.8
+
+
+def test_a_zone_without_a_density_of_its_own_is_never_marked_resolvable_by_a_slot() -> None:
+    plan, zones = near_and_far()
+    settings = EstimationSettings(zone_density={"near": 0.1, "far": 0.1}, outside_density=0.01, min_resolution=0.9)
+    estimator = MobileEstimator(plan, zones, settings, pseudonymiser=Pseudonymiser(b"a-secret-of-at-least-16-bytes"))
+    near_prior = float(estimator.resolution[0])
+    assert near_prior < 0.9  # under the prior the near zone shares its bands: it follows its square, not free
+    (estimate,) = estimator.add(batch(NOON, ids("N", 3000), 0, timing_advance=2)) + estimator.flush()
+    slot_densities = ZoneResolution(estimator.allocation)(estimator.aggregator.density.density)
+    assert slot_densities[0] > 0.99  # the slot's crowd is all in its bands...
+    near = estimate.zones[0]
+    assert not near.resolvable and near.resolution == round(near_prior, 3)  # ...but its figure is the square's
