@@ -41,12 +41,14 @@ sleep, four times longer."""
 ARRIVAL_WALK_S = 600.0
 DEPARTURE_WALK_S = 720.0
 """Time people arriving at / leaving a site spend walking through its surroundings."""
-SPOTS_PER_M2 = 1 / 500.0
-MIN_ZONE_SPOTS, MAX_ZONE_SPOTS, SURROUNDINGS_SPOTS = 16, 1000, 192
-"""A zone's phones stand at random spots, one per 500 m² of it (a spot every 22 m or so), 16 to 1,000 of them: a
+SPOTS_PER_M2 = 1 / 100.0
+MIN_ZONE_SPOTS, MAX_ZONE_SPOTS, SURROUNDINGS_SPOTS = 64, 3000, 192
+"""A zone's phones stand at random spots, one per 100 m² of it (a spot every 10 m or so), 64 to 3,000 of them: a
 crowd spreads over its zone, and the cells serving it see it so. (With 6 to 48 spots whatever the zone's size, the
 Olympic Village's 59,000 people on its 30 ha grounds stood at 48 points, 1,200 at each, and which cells served them
-was down to where those points fell.)"""
+was down to where those points fell; with one per 500 m² and at least 16, a stand of 1,000 people still stood at 16
+points, 60 at each, and its cells' mix was that of 16 points, not of a stand: on the Paris 2024 scenario, the
+estimator's error on its resolvable zones read 11.2 % instead of 9.8 %, seed 11, 28 July 14-16 h.)"""
 
 
 @dataclass(frozen=True, slots=True)
