@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import shapely
+from shapely.affinity import affine_transform
 
 from beffroi.crowd.mobile.allocation import CellAllocation
 from beffroi.crowd.mobile.timing import TimingBands
@@ -33,8 +34,10 @@ PATTERN_FLOOR_DB = 20.0
 
 
 def _zone_points(zones: Sequence[Zone], pitch_m: float, least: int = 16) -> tuple[F64, F64, F64, npt.NDArray[np.int64]]:
-    """Points inside each zone on a grid at most `pitch_m` apart (and at least `least` per zone), with the area
-    each stands for."""
+    """Points inside each zone on a square grid (in metres) at most `pitch_m` apart, at least `least` per zone, and
+    at least two across a band (a perimeter ring, a platform: its width taken as twice its area over its outline),
+    with the area each stands for. A ring 15 m wide on a 20 m grid has sides that fall between two rows of points:
+    their cells would get nothing of the ring's people and the other sides' cells too much."""
     lons, lats, weights, owners = [], [], [], []
     for index, zone in enumerate(zones):
         if not zone.polygon or len(zone.polygon[0]) < 4:
@@ -43,24 +46,29 @@ def _zone_points(zones: Sequence[Zone], pitch_m: float, least: int = 16) -> tupl
         polygon = shapely.Polygon(rings[0], rings[1:])
         if not polygon.is_valid:
             polygon = shapely.make_valid(polygon)
-        west, south, east, north = polygon.bounds
-        pitch = pitch_m / METRES_PER_DEGREE
-        step = min(math.sqrt(max(polygon.area, 1e-18) / (2 * least)), pitch)
+        west, south, _, north = polygon.bounds
+        metres_x = METRES_PER_DEGREE * math.cos(math.radians((south + north) / 2))
+        local = affine_transform(
+            polygon, [metres_x, 0.0, 0.0, METRES_PER_DEGREE, -west * metres_x, -south * METRES_PER_DEGREE]
+        )
+        width_m = 2 * local.area / max(local.length, 1e-9)
+        step = min(math.sqrt(max(local.area, 1e-9) / (2 * least)), pitch_m, width_m / 2)
+        _, _, extent_x, extent_y = local.bounds
         for _ in range(4):
-            xs = np.arange(west + step / 2, east, step)
-            ys = np.arange(south + step / 2, north, step)
+            xs = np.arange(step / 2, extent_x, step)
+            ys = np.arange(step / 2, extent_y, step)
             grid_x, grid_y = (axis.ravel() for axis in np.meshgrid(xs, ys))
-            inside = shapely.contains_xy(polygon, grid_x, grid_y)
+            inside = shapely.contains_xy(local, grid_x, grid_y)
             if inside.sum() >= least:
                 break
             step /= 2
         if not inside.any():
-            point = polygon.representative_point()
+            point = local.representative_point()
             grid_x, grid_y, inside = np.array([point.x]), np.array([point.y]), np.array([True])
         count = int(inside.sum())
         area = zone.area_m2 if zone.area_m2 > 0 else 1.0
-        lons.append(grid_x[inside])
-        lats.append(grid_y[inside])
+        lons.append(west + grid_x[inside] / metres_x)
+        lats.append(south + grid_y[inside] / METRES_PER_DEGREE)
         weights.append(np.full(count, area / count))
         owners.append(np.full(count, index, dtype=np.int64))
     if not lons:

@@ -11,8 +11,9 @@ import shapely
 from beffroi.crowd.mobile import allocate, sector_polygon
 from beffroi.crowd.mobile.allocation import Coverage, capacity_density
 from beffroi.crowd.mobile.coverage import LocalProjection, coverage_areas
+from beffroi.domain.registry import Zone, ZoneKind
 from beffroi.domain.signalling import CellPlan
-from tests.crowd.mobile.synthetic import LAT0, LON0, build_city
+from tests.crowd.mobile.synthetic import LAT0, LON0, build_city, lonlat
 from tests.crowd.mobile.world import omni, sector, square, three_venues
 
 PROJECTION = LocalProjection(LON0, LAT0)
@@ -108,3 +109,25 @@ def test_a_large_zone_s_small_cells_each_get_the_part_they_serve() -> None:
     )
     parts = served[2:] / served[2:].sum()
     assert parts.min() > 0.8 / 16 and parts.max() < 1.25 / 16
+
+
+def test_a_thin_ring_is_sampled_all_the_way_round() -> None:
+    # a perimeter ring 15 m wide around a 380 m venue, a small cell at the middle of each side: each serves about a
+    # quarter of the ring. Sampled on a grid square in degrees (at Paris 1.5 times coarser north-south than
+    # east-west) as coarse as a compact zone's, the sides' cells got 30, 30, 20 and 20 % of it
+    outer = [(0.0, 0.0), (410.0, 0.0), (410.0, 410.0), (0.0, 410.0), (0.0, 0.0)]
+    inner = [(15.0, 15.0), (15.0, 395.0), (395.0, 395.0), (395.0, 15.0), (15.0, 15.0)]
+    rings = []
+    for corners in (outer, inner):
+        lon, lat = lonlat([x for x, _ in corners], [y for _, y in corners])
+        rings.append([(float(a), float(b)) for a, b in zip(lon, lat, strict=True)])
+    ring = Zone("ring", "venue", "venue", "ring", ZoneKind.PERIMETER, rings, 410.0**2 - 380.0**2, 0)
+    sides = [omni(name, x, y, 60.0) for name, x, y in (("s", 205, 7), ("n", 205, 403), ("w", 7, 205), ("e", 403, 205))]
+    macro = omni("macro", -600.0, -600.0, 2000.0)
+    allocation = allocate(CellPlan("test-operator", 208, 0.4, [macro, *sides]), [ring])
+    in_zone = np.flatnonzero(allocation.zone == 0)
+    served = np.bincount(
+        allocation.rows[in_zone], weights=(allocation.cell_area[allocation.rows] * allocation.share)[in_zone]
+    )
+    parts = served[1:] / served[1:].sum()
+    assert parts.min() > 0.8 / 4 and parts.max() < 1.25 / 4
