@@ -119,8 +119,8 @@ class AggregationSettings:
     idle_follow: bool = False
     """With `idle_survival`, whether the silent phones that left a cell follow its heard phones (else dropped)."""
     cell_noise: Callable[[F64, float], F64] | None = None
-    """Noise for the cells' counts before they drive the refinement (differential privacy), given the
-    sensitivity; the refined allocation is then post-processing of a noisy release."""
+    """The cells' counts noised (differential privacy) and made nonnegative, given their sensitivity, before they
+    drive the refinement and the bands' split; the refined allocation is then post-processing of a noisy release."""
 
 
 def _sum_by(key: npt.NDArray[np.int64], weight: F64, size: int) -> F64:
@@ -183,7 +183,7 @@ class SlotAggregator:
         self._resolution = ZoneResolution(allocation)
         self._prior_resolution = self._resolution()
         self._rows = allocation.rows
-        self._band_width = allocation.timing.width if allocation.timing is not None else 1
+        self._band_width = allocation.rows_per_cell
         self._whole_cells = allocation.virtual_cells(np.arange(allocation.plan_cells, dtype=np.int32), None)
         """Each plan cell's row for records that say nothing more than the cell (itself without bands)."""
         self.silent = SilentPhones(allocation.plan_cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
@@ -268,7 +268,7 @@ class SlotAggregator:
             counts += _sum_by(self.ghosts.cell.astype(np.int64), ghost_weight, cells)
         sensitivity = self._zone_sensitivity * (2.0 if ghosts_valid else 1.0)
         if self._uses_counts and self.settings.cell_noise is not None:
-            counts = np.maximum(self.settings.cell_noise(counts, sensitivity), 0.0)
+            counts = self.settings.cell_noise(counts, sensitivity)
         if self._refine:
             self.density.refine(counts, self.settings.refine_iterations)
             self._weights = self.density.weights()

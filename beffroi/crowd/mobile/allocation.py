@@ -57,9 +57,14 @@ class CellAllocation:
         return int(self.start.shape[0] - 1)
 
     @property
+    def rows_per_cell(self) -> int:
+        """Rows per cell of the plan: its virtual cells with timing advance bands, else 1."""
+        return self.timing.width if self.timing is not None else 1
+
+    @property
     def plan_cells(self) -> int:
         """Number of the plan's cells."""
-        return self.cells // (self.timing.width if self.timing is not None else 1)
+        return self.cells // self.rows_per_cell
 
     @property
     def regions(self) -> int:

@@ -190,7 +190,9 @@ class MobileEstimator:
                 passage_zones=np.array([zone.kind in self.settings.passage_kinds for zone in zones], dtype=bool),
                 idle_survival=self.settings.idle_survival,
                 idle_follow=self.settings.idle_follow,
-                cell_noise=cell_noise(epsilon, self.rng) if epsilon is not None else None,
+                cell_noise=cell_noise(epsilon, self.rng, self.allocation.rows_per_cell)
+                if epsilon is not None
+                else None,
             ),
         )
         self.buffer = SlotBuffer(float(self.settings.slot_s), self.settings.lateness_s)

@@ -60,13 +60,31 @@ def laplace_scale(sensitivity: float, epsilon: float, tables: int = TABLES) -> f
     return sensitivity / (epsilon / tables)
 
 
-def cell_noise(epsilon: float, rng: np.random.Generator) -> Callable[[F64, float], F64]:
-    """Laplace noise for the cells' counts, given their sensitivity (one of the slot's tables)."""
+def cell_noise(epsilon: float, rng: np.random.Generator, width: int = 1) -> Callable[[F64, float], F64]:
+    """Laplace noise for the cells' counts, given their sensitivity (one of the slot's tables), made nonnegative
+    per group of `width` rows (a cell's virtual cells: see `nonnegative_counts`)."""
 
     def noisy(counts: F64, sensitivity: float) -> F64:
-        return counts + rng.laplace(0.0, laplace_scale(sensitivity, epsilon), counts.shape)
+        return nonnegative_counts(counts + rng.laplace(0.0, laplace_scale(sensitivity, epsilon), counts.shape), width)
 
     return noisy
+
+
+def nonnegative_counts(noisy: F64, width: int) -> F64:
+    """Noised counts made nonnegative without adding anyone (post-processing: no privacy cost). Each group of `width`
+    consecutive counts (a cell's timing advance bands and its whole-cell row) becomes the nonnegative vector nearest
+    to it (least squares) with the group's noised total (at least 0): the Euclidean projection onto a simplex. Each
+    count clipped at 0 instead gives every empty one half the noise scale on average: a cell's 17 rows mostly
+    empty, ε = 2 (scale 2.5) lent each cell about 20 phantom subscribers, spread over bands where nobody stands,
+    and its people were split towards them (on the simulated venues, the resolvable zones' error rose 0.7 points
+    with noise). With `width` 1, each count clipped at 0."""
+    groups = noisy.reshape(-1, width)
+    total = np.maximum(groups.sum(axis=1, keepdims=True), 0.0)
+    ordered = -np.sort(-groups, axis=1)
+    threshold = (np.cumsum(ordered, axis=1) - total) / np.arange(1, width + 1)
+    kept = np.sum(ordered > threshold, axis=1, keepdims=True)  # the largest `kept` stay positive
+    cut = np.take_along_axis(threshold, np.maximum(kept - 1, 0), axis=1)
+    return np.asarray(np.maximum(groups - cut, 0.0).reshape(-1), dtype=np.float64)
 
 
 def complete(values: F64, withheld: Mask, k: float) -> bool:

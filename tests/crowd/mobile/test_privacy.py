@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from beffroi.crowd.mobile import EstimationSettings, MobileEstimator, PrivacySettings, Pseudonymiser, RawSlotFigures
 from beffroi.crowd.mobile.origins import ORIGIN_CODES, departement_code
-from beffroi.crowd.mobile.privacy import laplace_scale, protect, protect_zone
+from beffroi.crowd.mobile.privacy import cell_noise, laplace_scale, nonnegative_counts, protect, protect_zone
 from beffroi.domain.signalling import SignallingEvent
 from beffroi.errors import ConfigError
 from tests.crowd.mobile.synthetic import build_city
@@ -173,3 +173,35 @@ def test_no_published_figure_stands_for_fewer_than_k_subscribers(epsilon: float 
                 assert rest < 1e-6 or rest >= smallest
         assert all(flow.people >= smallest for flow in estimate.flows)
     assert withheld > 0  # the test did meet small counts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-20.0, 200.0), min_size=1, max_size=17))
+def test_noised_counts_are_made_nonnegative_keeping_their_total(values: list[float]) -> None:
+    noisy = np.array(values)
+    counts = nonnegative_counts(noisy, noisy.shape[0])
+    assert (counts >= 0).all()
+    assert counts.sum() == pytest.approx(max(noisy.sum(), 0.0), abs=1e-6)
+    # the nearest such vector: what it keeps of each count moves by one amount, and only the largest stay
+    kept = counts > 0
+    if kept.any():
+        np.testing.assert_allclose(noisy[kept] - counts[kept], (noisy - counts)[kept][0], atol=1e-6)
+        assert noisy[kept].min() >= noisy[~kept].max(initial=-np.inf)
+
+
+def test_without_bands_each_noised_count_is_clipped_at_zero() -> None:
+    noisy = np.array([-3.0, 0.5, 12.0])
+    np.testing.assert_array_equal(nonnegative_counts(noisy, 1), [0.0, 0.5, 12.0])
+
+
+def test_noise_lends_a_cell_s_empty_bands_a_third_of_the_phantoms_clipping_would() -> None:
+    # 50 subscribers in one of a cell's 17 rows (its bands and its whole-cell row), ε = 2 over five tables
+    rng = np.random.default_rng(3)
+    truth = np.zeros(17 * 2000)
+    truth[::17] = 50.0
+    counts = cell_noise(2.0, rng, width=17)(truth, 1.0)
+    empty = counts.reshape(-1, 17)[:, 1:].sum(axis=1)
+    clipped = np.maximum(truth + rng.laplace(0.0, laplace_scale(1.0, 2.0), truth.shape), 0.0)
+    phantoms, clipped_phantoms = np.mean(empty), np.mean(clipped.reshape(-1, 17)[:, 1:].sum(axis=1))
+    assert phantoms < 10.0 and clipped_phantoms > 15.0  # about 7 against 20
+    assert np.mean(counts.reshape(-1, 17).sum(axis=1)) == pytest.approx(50.0, abs=1.0)  # the cell's total kept
