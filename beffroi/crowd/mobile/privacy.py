@@ -76,8 +76,8 @@ def nonnegative_counts(noisy: F64, width: int) -> F64:
     to it (least squares) with the group's noised total (at least 0): the Euclidean projection onto a simplex. Each
     count clipped at 0 instead gives every empty one half the noise scale on average: a cell's 17 rows mostly
     empty, ε = 2 (scale 2.5) lent each cell about 20 phantom subscribers, spread over bands where nobody stands,
-    and its people were split towards them (on the simulated venues, the resolvable zones' error rose 0.7 points
-    with noise). With `width` 1, each count clipped at 0."""
+    and its people were split towards them (on the simulated venues, seed 11, noise raised the resolvable zones'
+    error by 0.70 points clipped, 0.36 projected). With `width` 1, each count clipped at 0."""
     groups = noisy.reshape(-1, width)
     total = np.maximum(groups.sum(axis=1, keepdims=True), 0.0)
     ordered = -np.sort(-groups, axis=1)
