@@ -164,7 +164,10 @@ def _pick(column: npt.NDArray[np.generic], rows: npt.NDArray[np.intp]) -> npt.ND
 class SlotAggregator:
     """Carries the subscriber state from slot to slot and makes each slot's raw figures."""
 
-    def __init__(self, allocation: CellAllocation, settings: AggregationSettings) -> None:
+    def __init__(
+        self, allocation: CellAllocation, settings: AggregationSettings, resolution: ZoneResolution | None = None
+    ) -> None:
+        """`resolution`: the allocation's `ZoneResolution` where the caller already has one (else built here)."""
         self.allocation = allocation
         self.settings = settings
         self.state = SubscriberState()
@@ -180,7 +183,7 @@ class SlotAggregator:
             allocation, settings.refine_block_m, settings.free_zones, settings.zone_prior_people, settings.passage_zones
         )
         self._weights = self.density.weights()
-        self._resolution = ZoneResolution(allocation)
+        self._resolution = resolution if resolution is not None else ZoneResolution(allocation)
         self._prior_resolution = self._resolution()
         self._rows = allocation.rows
         self._band_width = allocation.rows_per_cell

@@ -26,7 +26,7 @@ from beffroi.crowd.mobile.density import ZONE_PRIOR_PEOPLE
 from beffroi.crowd.mobile.origins import ORIGIN_CODES, ROAMER_BASE, departement_code, origin_codes
 from beffroi.crowd.mobile.privacy import PrivacySettings, cell_noise, protect
 from beffroi.crowd.mobile.pseudonymise import Pseudonymiser
-from beffroi.crowd.mobile.resolution import MAJORITY, zone_resolution
+from beffroi.crowd.mobile.resolution import MAJORITY, ZoneResolution
 from beffroi.crowd.mobile.results import MobileSlotEstimate
 from beffroi.crowd.mobile.slots import SlotBuffer
 from beffroi.crowd.mobile.timing import TIMING_ERROR_M, TimingBands
@@ -167,7 +167,8 @@ class MobileEstimator:
         self.factor = self._factors()
         if self.allocation.zone_ids != tuple(zone.id for zone in zones):
             raise ConfigError("mobile estimation", ["allocation: made for other zones"])
-        self.resolution = zone_resolution(self.allocation)
+        resolution = ZoneResolution(self.allocation)
+        self.resolution = resolution()
         """Each zone's resolution under the prior: how much its figure is its cells' own rather than the prior's
         split; the zones at `min_resolution` or more get a density of their own. Each slot's figures are marked by
         the resolution under that slot's densities (`RawSlotFigures.resolution`)."""
@@ -194,6 +195,7 @@ class MobileEstimator:
                 if epsilon is not None
                 else None,
             ),
+            resolution,
         )
         self.buffer = SlotBuffer(float(self.settings.slot_s), self.settings.lateness_s)
         self.raw_sink = raw_sink
