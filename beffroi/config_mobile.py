@@ -86,6 +86,9 @@ class MobileConfig(Section):
     """Count a silent phone in its last cell only with the learnt chance it is still there (on by default: on the
     simulated venues it halves the error of the sites' totals, crowds leaving a stand or a platform silently; a
     steady crowd of rarely active phones is counted a little low)."""
+    periodic_update_s: Annotated[float, Field(ge=60, le=86_400, allow_inf_nan=False)] = 3240.0
+    """The network's periodic tracking area update timer (T3412; 3GPP's default, 54 minutes): a phone still in the
+    area is heard of at least that often, so one unheard of for 10 minutes longer has left and no longer counts."""
     timing_advance: bool = True
     """The feed carries the timing advance (column `timing_advance`): each record puts its phone in a distance band
     of its cell, which tells apart zones one cell covers at different distances (`beffroi.crowd.mobile.timing`).

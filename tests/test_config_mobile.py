@@ -18,6 +18,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
     assert (mobile.min_resolution, mobile.idle_survival) == (0.5, True)
     assert (mobile.density_prior, mobile.outside_density, mobile.zone_prior_people) == ("capacity", 0.01, 30.0)
     assert (mobile.timing_advance, mobile.timing_step_m) == (True, 78.12)
+    assert mobile.periodic_update_s == 3240.0  # T3412's default, 54 minutes
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,7 @@ def test_defaults_are_off_with_k_20_and_5_minute_slots() -> None:
         ({"timezone": "Mars/Olympus"}, "mobile.timezone", "unknown time zone"),
         ({"min_resolution": 1.5}, "mobile.min_resolution", "less than or equal to 1"),
         ({"timing_step_m": 0}, "mobile.timing_step_m", "greater than 0"),
+        ({"periodic_update_s": 30}, "mobile.periodic_update_s", "greater than or equal to 60"),
         ({"enabled": True}, "mobile", "`cell_plan` is required"),
         ({"enabled": True, "cell_plan": "plan.json", "stream": False}, "mobile", "needs `drop_dir` or `stream`"),
         ({"secret": "in-the-file"}, "mobile.secret", "xtra"),

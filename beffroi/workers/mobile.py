@@ -214,6 +214,7 @@ class MobileWorker:
             EstimationSettings(
                 slot_s=settings.slot_s,
                 lateness_s=settings.lateness_s,
+                periodic_update_s=settings.periodic_update_s,
                 roamer_share=settings.roamer_share,
                 departement=settings.departement,
                 zone_departements=dict(settings.zone_departements),

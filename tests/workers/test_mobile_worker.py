@@ -349,12 +349,15 @@ async def test_it_refuses_to_start_without_a_secret_or_a_readable_plan(
 async def test_the_estimator_takes_the_configured_resolution_idle_phone_and_density_settings(
     tmp_path: Path, store: Store, bus: Bus, plan_path: Path
 ) -> None:
-    config = mobile_config(tmp_path, plan_path, min_resolution=0.8, idle_survival=False, timing_step_m=39.06)
+    config = mobile_config(
+        tmp_path, plan_path, min_resolution=0.8, idle_survival=False, timing_step_m=39.06, periodic_update_s=720.0
+    )
     worker = MobileWorker(config, bus, store)
     await worker.start()
     try:
         settings = worker.estimator.settings
         assert (settings.min_resolution, settings.idle_survival, settings.slot_s) == (0.8, False, 300)
+        assert settings.expiry_s == 720.0 + 600.0  # an operator's 12-minute T3412: silent phones leave sooner
         timing = worker.estimator.allocation.timing  # NR's steps: the cells split in bands of 39.06 m
         assert settings.timing_advance and timing is not None and timing.step_m == 39.06
         zones = store.list_zones(TENANT)

@@ -38,12 +38,18 @@ log = logging.getLogger(__name__)
 PASSAGE_KINDS = frozenset({ZoneKind.PERIMETER, ZoneKind.GATE})
 """Zones people walk through rather than stay in."""
 
+REACHABLE_MARGIN_S = 600.0
+"""How long past its periodic update interval a silent phone is still taken to be around: the network's mobile
+reachable timer runs 4 minutes past T3412 (3GPP TS 24.301 §5.3.7, its default), and T3412 starts when a connection
+ends, which a record (when it started) does not say: 10 minutes in all. A phone unheard of for longer has left the
+area (most slip away without a detach)."""
+
 
 @dataclass(frozen=True)
 class EstimationSettings:
     """How records become figures. `periodic_update_s`: the network's periodic location update interval (an
     idle phone is heard of at least that often); `idle_expiry_s`: how long a phone not heard of is kept in its
-    last cell (default the periodic interval plus one hour); `lateness_s`: how long after a slot's end its
+    last cell (default the periodic interval plus REACHABLE_MARGIN_S); `lateness_s`: how long after a slot's end its
     records may still arrive; `roamer_shares`: the operator's share of the roamers of each home MCC, and
     `roamer_share` of other roamers (default the plan's market share); `departement`: the area's département
     (residents are billed there), overridden per zone by `zone_departements`; `coverage`: see `allocation`;
@@ -126,7 +132,7 @@ class EstimationSettings:
     @property
     def expiry_s(self) -> float:
         """How long an unheard-of phone is kept in its last cell."""
-        return self.idle_expiry_s if self.idle_expiry_s is not None else self.periodic_update_s + 3600.0
+        return self.idle_expiry_s if self.idle_expiry_s is not None else self.periodic_update_s + REACHABLE_MARGIN_S
 
 
 class MobileEstimator:

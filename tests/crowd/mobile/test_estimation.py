@@ -17,6 +17,7 @@ from beffroi.crowd.mobile import (
     Pseudonymiser,
     RawSlotFigures,
 )
+from beffroi.crowd.mobile.estimator import REACHABLE_MARGIN_S
 from beffroi.domain.signalling import CellPlan, SignallingEvent
 from tests.crowd.mobile.world import NOON, PARIS, batch, ids, merge, omni, square, three_venues
 
@@ -72,6 +73,21 @@ def test_idle_phones_stay_in_their_last_cell_until_they_expire() -> None:
     assert _at(raws, NOON + 3600 - SLOT)[0] == pytest.approx(250.0)
     assert _at(raws, NOON + 3600)[0] == 0.0  # an hour without a word: gone
     assert estimator.stats["subscribers_held"] == 0
+
+
+def test_by_default_a_phone_silent_past_its_periodic_update_and_the_reachable_margin_has_left() -> None:
+    """A phone still around is heard of at its periodic update: one silent 10 minutes past it slipped away (most
+    phones leaving an area do not detach), and no longer counts; one heard of at each update keeps counting."""
+    estimator, raws = _estimator(periodic_update_s=1800.0)
+    assert estimator.settings.expiry_s == 1800.0 + REACHABLE_MARGIN_S == 2400.0
+    stayers = ids("S", 100)
+    estimator.add(batch(NOON, ids("A", 100) + stayers, 0, SignallingEvent.PERIODIC_UPDATE))
+    estimator.add(batch(NOON + 1800.0, stayers, 0, SignallingEvent.PERIODIC_UPDATE))
+    estimator.flush(now=NOON + 2 * 3600)
+    assert _at(raws, NOON + 1800.0 + SLOT)[0] == pytest.approx(500.0)  # 30 minutes of silence: still around
+    assert _at(raws, NOON + 2400.0 - SLOT)[0] == pytest.approx(500.0)  # 35 minutes: within the margin
+    assert _at(raws, NOON + 2400.0)[0] == pytest.approx(250.0)  # 40 minutes: the silent ones have left
+    assert _at(raws, NOON + 3600.0)[0] == pytest.approx(250.0)  # the stayers, heard of at 12:30, still count
 
 
 def test_a_phone_counts_for_the_time_it_spends_in_each_cell_and_moves_make_flows() -> None:
