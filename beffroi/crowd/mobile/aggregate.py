@@ -4,8 +4,9 @@ per record: presence per zone by origin and night status, and flows between zone
 Each subscriber adds a weight of at most 1 per slot, spread over the cells it was in for the time it was there
 (from each record to the next; before its first record, in its last known cell): a record says where the phone
 is from then on. Subscribers not heard of in the slot stay in their last cell until `idle_expiry_s` after they
-were last heard of; at a key-day change (new pseudonyms) the previous day's subscribers are kept as "ghosts"
-until their next periodic update is due, when they reappear under their new pseudonym.
+were last heard of (with `idle_survival`, weighted by their chance to be still in the area and in that cell); at
+a key-day change (new pseudonyms) the previous day's subscribers are kept as "ghosts" until their next periodic
+update is due, when they reappear under their new pseudonym.
 
 Raw figures are NOT publishable: `beffroi.crowd.mobile.privacy` turns them into what may leave the module.
 """
@@ -22,6 +23,7 @@ import numpy.typing as npt
 from beffroi.crowd.mobile.allocation import CellAllocation
 from beffroi.crowd.mobile.calendar import KeyCalendar
 from beffroi.crowd.mobile.density import ZONE_PRIOR_PEOPLE, DensityModel
+from beffroi.crowd.mobile.departures import Departures
 from beffroi.crowd.mobile.idle import SilentPhones
 from beffroi.crowd.mobile.origins import ORIGIN_CODES
 from beffroi.crowd.mobile.resolution import ZoneResolution
@@ -113,9 +115,9 @@ class AggregationSettings:
     """Per zone, whether it is a passage (a perimeter, a gate) that, unless free, takes the density of the streets
     around it (see `beffroi.crowd.mobile.density`)."""
     idle_survival: bool = False
-    """Whether a silent phone counts in its last cell only with the chance it is still there, and elsewhere where
-    the phones of that cell heard of went (see `beffroi.crowd.mobile.idle`); else it counts fully in its last cell
-    until it expires."""
+    """Whether a silent phone counts in its last cell only with the chance it is still in the area (see
+    `beffroi.crowd.mobile.departures`) and still in that cell (see `beffroi.crowd.mobile.idle`); else it counts
+    fully in its last cell until it expires."""
     idle_follow: bool = False
     """With `idle_survival`, whether the silent phones that left a cell follow its heard phones (else dropped)."""
     cell_noise: Callable[[F64, float], F64] | None = None
@@ -190,6 +192,9 @@ class SlotAggregator:
         self._whole_cells = allocation.virtual_cells(np.arange(allocation.plan_cells, dtype=np.int32), None)
         """Each plan cell's row for records that say nothing more than the cell (itself without bands)."""
         self.silent = SilentPhones(allocation.plan_cells, settings.slot_s, settings.idle_expiry_s, settings.idle_follow)
+        self.departures = Departures(
+            allocation.plan_cells, settings.slot_s, settings.periodic_update_s, settings.idle_expiry_s
+        )
         self._dense = np.full(ORIGIN_CODES, -1, dtype=np.int64)
         self._codes: list[int] = []
 
@@ -240,6 +245,14 @@ class SlotAggregator:
         state_key = physical(self.state.cell) * width * 2 + state_column
         movers = None
         if settings.idle_survival:
+            state_weight = state_weight * self.departures.step(
+                start,
+                physical(np.where(found, previous_cell, -1)).astype(np.int32),
+                _pick(self.state.last_ts, found_rows).astype(np.float64),
+                physical(self.state.cell).astype(np.int32),
+                self.state.last_ts,
+                state_weight,
+            )
             survival, movers = self.silent.step(
                 start,
                 physical(np.where(np.isin(event[starts], _AT_RANDOM), previous_cell, -1)).astype(np.int32),

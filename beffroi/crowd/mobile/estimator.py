@@ -58,7 +58,9 @@ class EstimationSettings:
     fit to the cells' counts: per square of `refine_block_m` one factor for its zones and one for its outside, and
     for each resolvable zone a factor of its own held to its square's by a prior worth `zone_prior_people` people
     (0 iterations: keep the prior; see `beffroi.crowd.mobile.density`); `idle_survival`: a
-    silent phone counts in its last cell with the chance it is still there, learnt from the phones of that cell
+    silent phone counts in its last cell with the chance it is still in the area, learnt from the phones of that
+    cell that went unheard past their periodic update (see `beffroi.crowd.mobile.departures`), and still in that
+    cell, learnt from the phones of that cell
     heard of again at random moments (a crowd leaving a stadium is seen leaving by its talkative part; off, the
     default: counted fully in its last cell until it expires; on, it under-counts the synthetic city's districts,
     see `beffroi.crowd.mobile.idle`); `idle_follow` (with it): the phones that left a cell go where the heard ones
@@ -256,7 +258,8 @@ class MobileEstimator:
         the lateness and the cache size, never by the length of the feed."""
         aggregator = self.aggregator
         cache = self.pseudonymiser.cache_bytes if self.pseudonymiser is not None else 0
-        held = aggregator.state.nbytes + aggregator.ghosts.nbytes + aggregator.silent.nbytes + aggregator.density.nbytes
+        held = aggregator.state.nbytes + aggregator.ghosts.nbytes + aggregator.density.nbytes
+        held += aggregator.silent.nbytes + aggregator.departures.nbytes
         return held + self.buffer.nbytes + cache
 
     def _records(self, batch: SignallingBatch) -> SlotRecords:
