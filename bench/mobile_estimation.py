@@ -2,7 +2,7 @@
 
 Usage: python bench/mobile_estimation.py [--subscribers 1000000] [--hours 24] [--epsilon 2] [--k 20]
                                          [--sim-hours 2] [--sim-start 2024-07-26T17:00] [--no-sim]
-                                         [--no-synthetic] [--seed 7]
+                                         [--no-synthetic] [--seed 7] [--more-seeds 8,9]
 Prints one JSON object:
 - `synthetic`: a full day of a city of `--subscribers` subscribers from tests/crowd/mobile/synthetic.py (people
   with a day of stays, phones with periodic updates, calls/sms/data, location updates, shadowing). Each 5-minute
@@ -30,6 +30,9 @@ Prints one JSON object:
   where phones stand).
   The synthetic city also runs idle survival, dropped and followed (raw MAPE). `--no-synthetic` runs the simulator
   alone.
+- `simulator_seeds` (with `--more-seeds`): the default configuration on the same window for other seeds (other
+  placements of the simulator's spots and draws of its phones: the figures move by a point between seeds), per seed
+  and as mean and spread.
 """
 
 from __future__ import annotations
@@ -325,7 +328,9 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def simulator(args: argparse.Namespace) -> dict[str, Any]:
+def simulator(args: argparse.Namespace, product_only: bool = False) -> dict[str, Any]:
+    """The simulator's accuracy on one window and seed (see the module docstring); `product_only`: the configuration
+    the mobile worker runs by default alone (with its noisy twin), for another placement of the simulator's spots."""
     from beffroi.sim.phones import PhoneSimulation
     from beffroi.sim.phones.population import COUNTRIES
     from beffroi.sim.scenario import load_scenario, to_registry
@@ -349,6 +354,8 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
             **common, zone_density=capacity_density(zones), outside_density=0.01, idle_survival=True, idle_follow=True
         ),
     }
+    if product_only:
+        configurations = {PRODUCT: configurations[PRODUCT]}
     runs = {
         name: Run(MobileEstimator(simulation.plan, zones, settings, PrivacySettings(k=args.k)), split=name == PRODUCT)
         for name, settings in configurations.items()
@@ -363,7 +370,7 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
     )
     set_up_s = time.perf_counter() - started
     oracle_allocation = runs[PRODUCT].estimator.allocation
-    pseudonymiser = Pseudonymiser(SECRET, configurations["default"].calendar)
+    pseudonymiser = Pseudonymiser(SECRET, configurations[PRODUCT].calendar)
     zone_index = {zone.id: index for index, zone in enumerate(zones)}
     place_zone = np.array([zone_index.get(place.id, -1) for place in simulation.place_info])
     in_zone = place_zone >= 0
@@ -543,8 +550,37 @@ def simulator(args: argparse.Namespace) -> dict[str, Any]:
         "records": records,
         "set_up_s": round(set_up_s, 1),
         "generation_s": round(generate_s, 1),
-        "aggregate_and_suppress_records_per_s": round(records / runs["default"].seconds),
+        "aggregate_and_suppress_records_per_s": round(records / runs[next(iter(runs))].seconds),
         "accuracy_zones_over_500": accuracy,
+    }
+
+
+def seeds_summary(args: argparse.Namespace, first: dict[str, Any]) -> dict[str, Any]:
+    """The default configuration's figures on the same window for each of `--more-seeds` (other placements of the
+    simulator's spots, other draws of its phones) beside `--seed`'s, with their mean and spread (half the range)."""
+    runs = {args.seed: first}
+    for seed in args.more_seeds:
+        runs[seed] = simulator(argparse.Namespace(**{**vars(args), "seed": seed}), product_only=True)
+    rows: dict[str, dict[str, float]] = {}
+    for seed, run in runs.items():
+        product = run["accuracy_zones_over_500"][PRODUCT]
+        rows[str(seed)] = {
+            "resolvable_raw": product["resolvable"]["raw"]["mape"],
+            "resolvable_after_suppression_and_noise": product["resolvable"]["after_suppression_and_noise"]["mape"],
+            "resolvable_true_cells": product["resolvable"]["oracles"]["true_cells"]["mape"],
+            "sites": product["raw_per_site"]["mape"],
+            "all_zones_raw": product["raw"]["mape"],
+        }
+    figures = list(rows.values())
+    return {
+        "window": f"{args.sim_start} +{args.sim_hours} h local",
+        "configuration": PRODUCT,
+        "by_seed": rows,
+        "mean": {key: round(float(np.mean([row[key] for row in figures])), 4) for key in figures[0]},
+        "spread": {
+            key: round((max(row[key] for row in figures) - min(row[key] for row in figures)) / 2, 4)
+            for key in figures[0]
+        },
     }
 
 
@@ -558,6 +594,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sim-hours", type=float, default=2.0)
     parser.add_argument("--sim-start", default="2024-07-26T17:00", help="local time the simulator window starts")
+    parser.add_argument(
+        "--more-seeds",
+        type=lambda text: [int(seed) for seed in text.split(",") if seed],
+        default=[],
+        help="other simulator seeds for the same window, comma-separated: the default configuration's mean and spread",
+    )
     parser.add_argument("--no-sim", action="store_true")
     parser.add_argument("--no-synthetic", action="store_true")
     args = parser.parse_args()
@@ -566,6 +608,8 @@ def main() -> None:
         result["synthetic"] = synthetic(args)
     if not args.no_sim and importlib.util.find_spec("beffroi.sim.phones") is not None:
         result["simulator"] = simulator(args)
+        if args.more_seeds:
+            result["simulator_seeds"] = seeds_summary(args, result["simulator"])
     print(json.dumps(result, indent=2))
 
 
