@@ -47,33 +47,32 @@ area (most slip away without a detach)."""
 
 @dataclass(frozen=True)
 class EstimationSettings:
-    """How records become figures. `periodic_update_s`: the network's periodic location update interval (an
-    idle phone is heard of at least that often); `idle_expiry_s`: how long a phone not heard of is kept in its
-    last cell (default the periodic interval plus REACHABLE_MARGIN_S); `lateness_s`: how long after a slot's end its
-    records may still arrive; `roamer_shares`: the operator's share of the roamers of each home MCC, and
-    `roamer_share` of other roamers (default the plan's market share); `departement`: the area's département
-    (residents are billed there), overridden per zone by `zone_departements`; `coverage`: see `allocation`;
-    `small_cell_offset_db`: small cells' power against macro cells'; `zone_density` / `outside_density`: the
-    density prior of the cell-to-zone allocation (see `allocate`), which `refine_iterations` EM steps per slot
-    fit to the cells' counts: per square of `refine_block_m` one factor for its zones and one for its outside, and
-    for each resolvable zone a factor of its own held to its square's by a prior worth `zone_prior_people` people
-    (0 iterations: keep the prior; see `beffroi.crowd.mobile.density`); `idle_survival`: a
-    silent phone counts in its last cell with the chance it is still in the area, learnt from the phones of that
-    cell that went unheard past their periodic update (see `beffroi.crowd.mobile.departures`), and still in that
-    cell, learnt from the phones of that cell
-    heard of again at random moments (a crowd leaving a stadium is seen leaving by its talkative part; off, the
-    default: counted fully in its last cell until it expires; on, it under-counts the synthetic city's districts,
-    see `beffroi.crowd.mobile.idle`); `idle_follow` (with it): the phones that left a cell go where the heard ones
-    went rather than being dropped (off by default: on the simulator they pile up where crowds gather);
-    `min_resolution`: the resolution (see `beffroi.crowd.mobile.resolution`, from the cell plan, the zones and the
-    slot's densities) under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the
-    split of cells it shares with other zones; 0 marks none), and under which, under the prior, a zone gets no
-    density of its own; `passage_kinds`: the kinds of zone people walk through (perimeter rings, gates) which, when
-    not resolvable, take the density of the streets around them rather than the venue's (see
-    `beffroi.crowd.mobile.density`); `timing_advance` (radio coverage): the feed's records carry the timing advance
-    (steps of `timing_step_m`, measured with an error of `timing_error_m`), which puts a phone in a band of its cell
-    (see `beffroi.crowd.mobile.timing`; a record without one still counts in its whole cell, but the resolution
-    assumes most have one: set it off for a feed without the column)."""
+    """How records become figures. `periodic_update_s`: the network's periodic location update interval (an idle
+    phone is heard of at least that often); `idle_expiry_s`: how long a phone not heard of is kept in its last cell
+    (default the periodic interval plus REACHABLE_MARGIN_S); `lateness_s`: how long after a slot's end its records
+    may still arrive; `roamer_shares`: the operator's share of the roamers of each home MCC, and `roamer_share` of
+    other roamers (default the plan's market share); `departement`: the area's département (residents are billed
+    there), overridden per zone by `zone_departements`; `coverage`: see `allocation`; `small_cell_offset_db`: small
+    cells' power against macro cells'; `zone_density` / `outside_density`: the density prior of the cell-to-zone
+    allocation (see `allocate`), which `refine_iterations` EM steps per slot fit to the cells' counts: per square of
+    `refine_block_m` one factor for its zones and one for its outside, and for each resolvable zone a factor of its
+    own held to its square's by a prior worth `zone_prior_people` people (0 iterations: keep the prior; see
+    `beffroi.crowd.mobile.density`); `idle_survival`: a silent phone counts in its last cell with the chance it is
+    still in the area, learnt from the phones of that cell that went unheard past their periodic update (see
+    `beffroi.crowd.mobile.departures`), and still in that cell, learnt from the phones of that cell heard of again at
+    random moments (a crowd leaving a stadium is seen leaving by its talkative part; off, the default: counted fully
+    in its last cell until it expires; on, it under-counts the synthetic city's districts, see
+    `beffroi.crowd.mobile.idle`); `idle_follow` (with it): the phones that left a cell go where the heard ones went
+    rather than being dropped (off by default: on the simulator they pile up where crowds gather); `min_resolution`:
+    the resolution (see `beffroi.crowd.mobile.resolution`, from the cell plan, the zones and the slot's densities)
+    under which a zone's figures are marked not resolvable (`ZoneEstimate.resolvable`: mostly the split of cells it
+    shares with other zones; 0 marks none), and under which, under the prior, a zone gets no density of its own;
+    `passage_kinds`: the kinds of zone people walk through (perimeter rings, gates) which, when not resolvable, take
+    the density of the streets around them rather than the venue's (see `beffroi.crowd.mobile.density`);
+    `timing_advance` (radio coverage): the feed's records carry the timing advance (steps of `timing_step_m`,
+    measured with an error of `timing_error_m`), which puts a phone in a band of its cell (see
+    `beffroi.crowd.mobile.timing`; a record without one still counts in its whole cell, but the resolution assumes
+    most have one: set it off for a feed without the column)."""
 
     slot_s: int = 300
     lateness_s: float = 30.0
