@@ -1,5 +1,6 @@
 """The densities behind the cell-to-zone split: refined from the cells' counts, per block for zones and outside
-apart, per resolvable zone around its block, never into zones the prior leaves empty."""
+apart, per resolvable zone around its block, the others of a block together, never into zones the prior leaves
+empty."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from beffroi.crowd.mobile import density as density_module
 from beffroi.crowd.mobile.allocation import CellAllocation
 from beffroi.crowd.mobile.density import DensityModel
 
@@ -95,17 +97,34 @@ def test_bad_settings_are_refused() -> None:
         DensityModel(allocation, 500.0, free=np.array([True]))
 
 
-def test_a_zone_its_cells_cannot_tell_apart_takes_the_density_its_square_s_free_zones_show() -> None:
+def test_a_zone_its_cells_cannot_tell_apart_is_fitted_on_its_counts_held_to_its_square_s_free_zones() -> None:
     # A (free, capacity density 2) is a quarter full by its own cell; U (not free, the same prior) shares a cell
-    # with a street holding 1 person/m², which a third cell sees alone
+    # with a street holding 1 person/m², which a third cell sees alone: U holds about 500 people (1 person/m²)
     allocation = _allocation([{0: 1.0}, {1: 0.5, 2: 0.5}, {2: 1.0}], zones=2, prior=[2.0, 2.0, 0.01])
     counts = np.array([500.0, 1_000.0, 1_000.0])
     model = DensityModel(allocation, 500.0, free=np.array([True, False]))
     model.refine(counts, iterations=200)
     a, u = _zone_people(model, counts)
     assert a == pytest.approx(500.0, rel=1e-3)
-    assert model.density[1] == pytest.approx(model.density[0], rel=0.02)  # U at A's density (same prior)
-    assert 250 < u < 350  # the shared cell split by density with the street (about 0.5 : 1.1)
+    assert model.density[0] < model.density[1] < 1.0  # between A's density and its cell's, held to A's by the prior
+    assert 350 < u < 500
+
+
+def test_an_empty_stand_beside_a_packed_forecourt_is_not_filled_like_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the forecourt F (free, its own cell) holds 4 people/m²; the stand S (not free, the same prior) is empty and
+    # shares a cell with F and one with the street (0.02 people/m²); 1,000 m² per cell
+    allocation = _allocation([{0: 1.0}, {0: 0.5, 1: 0.5}, {1: 0.5, 2: 0.5}, {2: 1.0}], zones=2, prior=[2.0, 2.0, 0.01])
+    counts = np.array([4_000.0, 2_000.0, 10.0, 20.0])
+    free = np.array([True, False])
+    model = DensityModel(allocation, 500.0, free=free)
+    model.refine(counts, iterations=200)
+    forecourt, stand = _zone_people(model, counts)
+    assert stand < 150 and forecourt > 5_850
+    monkeypatch.setattr(density_module, "SHARED_PRIOR_PEOPLE", 1e12)  # the stand at the forecourt's density
+    held = DensityModel(allocation, 500.0, free=free)
+    held.refine(counts, iterations=200)
+    forecourt_held, stand_held = _zone_people(held, counts)
+    assert stand_held > 900 and forecourt_held < 5_100  # it took half the shared cell
 
 
 def test_a_passage_the_cells_cannot_resolve_takes_the_streets_density_not_the_venue_s() -> None:
@@ -121,8 +140,8 @@ def test_a_passage_the_cells_cannot_resolve_takes_the_streets_density_not_the_ve
     street.refine(counts, iterations=50)
     forecourt_as_venue, ring_as_venue = _zone_people(venue, counts)
     forecourt, ring = _zone_people(street, counts)
-    assert ring_as_venue > 900  # at the forecourt's density, the ring takes half its edge cell
+    # fitted with the venue's zones that are not free (here alone), the ring still takes a share of its edge cell
+    assert ring_as_venue > 200 and forecourt_as_venue < 5_800
     assert ring == pytest.approx(12, rel=0.1) and forecourt == pytest.approx(6_000, rel=0.01)
-    assert forecourt_as_venue < 5_200
     with pytest.raises(ValueError, match="passages: one flag per zone"):
         DensityModel(allocation, 500.0, passages=np.array([True]))
