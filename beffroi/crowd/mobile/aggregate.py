@@ -242,22 +242,25 @@ class SlotAggregator:
         heard_key = (physical(initial_cell) * width + dense[heard_origin]) * 2 + heard_night
         record_key = (physical(cell) * width + dense[heard_origin][group]) * 2 + heard_night[group]
         state_column = dense[self.state.origin] * 2 + (self.state.night | night)
-        state_key = physical(self.state.cell) * width * 2 + state_column
+        state_cell = physical(self.state.cell)
+        state_key = state_cell * width * 2 + state_column
         movers = None
         if settings.idle_survival:
+            held_cell = state_cell.astype(np.int32)
+            previous = physical(previous_cell).astype(np.int32)  # -1 for the phones not known before
             state_weight = state_weight * self.departures.step(
                 start,
-                physical(np.where(found, previous_cell, -1)).astype(np.int32),
+                previous,
                 _pick(self.state.last_ts, found_rows).astype(np.float64),
-                physical(self.state.cell).astype(np.int32),
+                held_cell,
                 self.state.last_ts,
                 state_weight,
             )
             survival, movers = self.silent.step(
                 start,
-                physical(np.where(np.isin(event[starts], _AT_RANDOM), previous_cell, -1)).astype(np.int32),
+                np.where(np.isin(event[starts], _AT_RANDOM), previous, -1).astype(np.int32),
                 physical(cell[starts]).astype(np.int32),
-                physical(self.state.cell).astype(np.int32),
+                held_cell,
                 self.state.last_ts,
                 state_weight,
                 state_column,

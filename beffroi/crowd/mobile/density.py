@@ -97,6 +97,8 @@ class DensityModel:
         """Whether each region's people fit its block's factor: the free zones of a block that has some."""
         self.zone_factor: F64 = np.ones(allocation.regions)
         self._area = allocation.region_area()
+        self._shared: npt.NDArray[np.bool_] = ~self._fits_block & (self.prior * self._area > 0)
+        """The zones of a block with free zones that are not free themselves: they share one factor."""
         self._rows = allocation.rows
 
     def _per_region(self, name: str, flags: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
@@ -152,7 +154,7 @@ class DensityModel:
             expected = prior * block_factor[block] * area
             alpha = self.zone_prior_people
             zone_factor = np.where(self.free & (expected > 0), (people + alpha) / (expected + alpha), 1.0)
-            shared = ~fits & (expected > 0)  # the zones of a block with free zones that are not free themselves
+            shared = self._shared
             if shared.any():
                 held_shared = np.bincount(block, weights=people * shared, minlength=blocks_count)
                 expected_shared = np.bincount(block, weights=expected * shared, minlength=blocks_count)
